@@ -1,0 +1,116 @@
+/**
+ * The options of the engine calls, resolved and checked the same way by every engine, so that
+ * all of them read the same range for the same options and refuse the same mistakes with the
+ * same `UsageError`. Ranges are lenient where a caller's arithmetic can overshoot (a `fromVersion`
+ * below 1 reads from the start) and strict about types (a limit that is not a whole number is a bug).
+ */
+import { UsageError } from '../errors.js';
+import { DEFAULT_MAX_EVENT_BYTES } from '../events/json-data.js';
+import type { ListStreamsOptions, ReadAllOptions, ReadStreamOptions, StoreOptions } from './engine.js';
+
+/** How many events `readAll`, and how many streams `listStreams`, return when no limit is given. */
+export const DEFAULT_PAGE_SIZE = 1000;
+
+export interface ResolvedStoreOptions {
+  readonly maxEventBytes: number;
+  readonly now: () => Date;
+}
+
+export function resolveStoreOptions(options: StoreOptions | undefined): ResolvedStoreOptions {
+  const maxEventBytes = options?.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  if (!Number.isSafeInteger(maxEventBytes) || maxEventBytes < 1) {
+    throw new UsageError(`maxEventBytes must be a whole number >= 1, got ${String(maxEventBytes)}`);
+  }
+  const now = options?.now ?? (() => new Date());
+  if (typeof now !== 'function') throw new UsageError('now must be a function returning a Date');
+  return { maxEventBytes, now };
+}
+
+export function requireStreamArgument(stream: unknown): asserts stream is string {
+  // Any string is accepted: one that could never be appended to simply has no events.
+  if (typeof stream !== 'string') throw new UsageError(`a stream id must be a string, got ${typeof stream}`);
+}
+
+export interface VersionRange {
+  readonly fromVersion: number;
+  /** Inclusive; `Number.MAX_SAFE_INTEGER` when open-ended. */
+  readonly toVersion: number;
+  /** `Number.MAX_SAFE_INTEGER` when unlimited. */
+  readonly limit: number;
+}
+
+export function resolveReadStream(options: ReadStreamOptions | undefined): VersionRange {
+  return {
+    fromVersion: Math.max(1, wholeNumber(options?.fromVersion, 'fromVersion', 1)),
+    toVersion: wholeNumber(options?.toVersion, 'toVersion', Number.MAX_SAFE_INTEGER),
+    limit: Math.max(0, wholeNumber(options?.limit, 'limit', Number.MAX_SAFE_INTEGER)),
+  };
+}
+
+export interface ResolvedReadAll {
+  readonly after: number;
+  readonly limit: number;
+  /** Distinct names, or `undefined` for every name. An empty list matches no event. */
+  readonly names: readonly string[] | undefined;
+}
+
+export function resolveReadAll(options: ReadAllOptions | undefined): ResolvedReadAll {
+  const names = options?.names;
+  if (names !== undefined) {
+    if (!Array.isArray(names) || !names.every((name) => typeof name === 'string')) {
+      throw new UsageError('names must be an array of event names');
+    }
+  }
+  return {
+    after: Math.max(0, wholeNumber(options?.after, 'after', 0)),
+    limit: Math.max(0, wholeNumber(options?.limit, 'limit', DEFAULT_PAGE_SIZE)),
+    names: names === undefined ? undefined : [...new Set(names)],
+  };
+}
+
+export interface ResolvedListStreams {
+  /** Exclusive; `undefined` to start at the first stream. */
+  readonly after: string | undefined;
+  readonly limit: number;
+  /** `''` for every stream. */
+  readonly prefix: string;
+}
+
+export function resolveListStreams(options: ListStreamsOptions | undefined): ResolvedListStreams {
+  const after = options?.after;
+  const prefix = options?.prefix ?? '';
+  if (after !== undefined && typeof after !== 'string') throw new UsageError('after must be a stream id');
+  if (typeof prefix !== 'string') throw new UsageError('prefix must be a string');
+  return { after, limit: Math.max(0, wholeNumber(options?.limit, 'limit', DEFAULT_PAGE_SIZE)), prefix };
+}
+
+/**
+ * Compares stream ids by Unicode code point, which is the order of their UTF-8 bytes: the order
+ * SQLite, PostgreSQL (collation "C") and Redis sort in. JavaScript's `<` compares UTF-16 units,
+ * which puts U+E000–U+FFFF after the characters beyond U+FFFF; this undoes that.
+ */
+export function compareCodePoints(left: string, right: string): number {
+  const length = Math.min(left.length, right.length);
+  for (let index = 0; index < length; index++) {
+    const a = left.charCodeAt(index);
+    const b = right.charCodeAt(index);
+    if (a !== b) return codePointRank(a) - codePointRank(b);
+  }
+  return left.length - right.length;
+}
+
+// Surrogates (U+D800–U+DFFF) encode code points above U+FFFF, so they must rank above U+E000–U+FFFF.
+function codePointRank(unit: number): number {
+  if (unit < 0xd800) return unit;
+  return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
+}
+
+function wholeNumber(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new UsageError(
+      `${name} must be a whole number, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
+    );
+  }
+  return value;
+}

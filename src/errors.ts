@@ -1,0 +1,124 @@
+/**
+ * The typed errors of Omniscient. Every error has a stable `code` so that callers can branch on it
+ * without string matching, and carries the facts a caller needs to act on it.
+ */
+
+export type ErrorCode =
+  | 'CONCURRENCY'
+  | 'INVALID_EVENT'
+  | 'DUPLICATE_EVENT'
+  | 'STORE_UNAVAILABLE'
+  | 'CORRUPT_EVENT'
+  | 'HANDLER_FAILED'
+  | 'MISSING_SERVICE'
+  | 'USAGE';
+
+export abstract class OmniscientError extends Error {
+  abstract readonly code: ErrorCode;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** What an append expected of its stream's version. */
+export type ExpectedVersion = 'any' | 'no-stream' | 'exists' | number;
+
+/** An append's expected version did not hold: another writer got there first. */
+export class ConcurrencyError extends OmniscientError {
+  readonly code = 'CONCURRENCY';
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedVersion,
+    /** The stream's version when the append was refused (0: the stream has no events). */
+    readonly actual: number,
+  ) {
+    super(
+      `stream "${stream}" is at version ${actual}, but the append expected ${describeExpected(expected)}`,
+    );
+  }
+}
+
+function describeExpected(expected: ExpectedVersion): string {
+  if (expected === 'no-stream') return 'no stream';
+  if (expected === 'exists') return 'an existing stream';
+  return `version ${expected}`;
+}
+
+/** An event that cannot be stored: a bad name or stream id, data that is not JSON-safe, or too large. */
+export class InvalidEventError extends OmniscientError {
+  readonly code = 'INVALID_EVENT';
+  constructor(
+    /** Where the problem is, e.g. `name`, `stream`, `data.items[2].at`. */
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`invalid event: ${path} ${reason}`);
+  }
+}
+
+/** An event id that is already stored, by an append that is not a retry of the one that stored it. */
+export class DuplicateEventError extends OmniscientError {
+  readonly code = 'DUPLICATE_EVENT';
+  constructor(
+    readonly eventId: string,
+    readonly stream: string,
+  ) {
+    super(`event id "${eventId}" is already stored and this append is not a retry of the one that stored it`);
+  }
+}
+
+/** The store could not be reached or used: closed, down, locked, read-only, or not a store at all. */
+export class StoreUnavailableError extends OmniscientError {
+  readonly code = 'STORE_UNAVAILABLE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A stored row that cannot be read back as an event. Nothing is guessed: the reader stops here. */
+export class CorruptEventError extends OmniscientError {
+  readonly code = 'CORRUPT_EVENT';
+  constructor(
+    readonly where: { stream?: string; position?: number; version?: number },
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`corrupt stored event ${JSON.stringify(where)}: ${reason}`, options);
+  }
+}
+
+/** A handler threw while applying an event; the actor's state stops before that event. */
+export class HandlerError extends OmniscientError {
+  readonly code = 'HANDLER_FAILED';
+  constructor(
+    readonly actor: string,
+    readonly event: { name: string; stream: string; version: number },
+    cause: unknown,
+  ) {
+    super(
+      `${actor}.${event.name} threw while applying version ${event.version} of "${event.stream}": ${messageOf(cause)}`,
+      { cause },
+    );
+  }
+}
+
+/** An actor asked the container for a service that it was not given. */
+export class MissingServiceError extends OmniscientError {
+  readonly code = 'MISSING_SERVICE';
+  constructor(readonly service: string) {
+    super(
+      `the container has no service named "${service}"; pass it to createContainer({ store, ${service} })`,
+    );
+  }
+}
+
+/** The library was used in a way it does not support, e.g. firing an event from inside a handler. */
+export class UsageError extends OmniscientError {
+  readonly code = 'USAGE';
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,47 @@
+/**
+ * The public face of `omniscient`: the actor kinds, the container, the in-memory store, the event
+ * types and the error classes. Storage engines that need a driver have their own entry points
+ * (`omniscient/sqlite`); the test DSL is `omniscient/testing`.
+ */
+export { Actor } from './actors/actor.js';
+export { LiveActor } from './actors/live-actor.js';
+export type { ActorCore, FireData, Handlers } from './actors/actor-core.js';
+export {
+  createContainer,
+  consoleLogger,
+  systemClock,
+  type Clock,
+  type Container,
+  type ContainerOptions,
+  type ErrorContext,
+  type ErrorHook,
+  type Logger,
+} from './container.js';
+export { memoryStore } from './engines/memory/memory-store.js';
+export type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  ExpectedVersion,
+  ListStreamsOptions,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StoreLimits,
+  StoreOptions,
+  StreamInfo,
+} from './engines/engine.js';
+export type { EventMap, EventMeta, JsonValue, NewEvent, StoredEvent } from './events/envelope.js';
+export { DEFAULT_MAX_EVENT_BYTES } from './events/json-data.js';
+export { MAX_EVENT_NAME_LENGTH, MAX_STREAM_ID_LENGTH } from './events/names.js';
+export {
+  ConcurrencyError,
+  CorruptEventError,
+  DuplicateEventError,
+  HandlerError,
+  InvalidEventError,
+  MissingServiceError,
+  OmniscientError,
+  StoreUnavailableError,
+  UsageError,
+  type ErrorCode,
+} from './errors.js';
