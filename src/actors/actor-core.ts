@@ -122,8 +122,8 @@ export abstract class ActorCore<
       meta: { actor: this.constructor.name },
       at: this.container.clock.now().toISOString(),
     };
+    this.beforeQueue(event);
     const stored = new Promise<StoredEvent>((resolve, reject) => {
-      this.beforeQueue(event);
       this.#queue.push({ event, resolve, reject });
     });
     this.#draining ??= this.#drain();

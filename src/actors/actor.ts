@@ -18,7 +18,6 @@ export class Actor<
       batch.map((fired) => fired.event),
       { expectedVersion: 'any' },
     );
-    result.events.forEach((stored, index) => batch[index]?.resolve(stored));
     try {
       // Another writer may have appended since this actor last read: apply its events first, so
       // that state stays the fold of the stream's prefix.
@@ -26,9 +25,11 @@ export class Actor<
       if (first !== undefined && first.version > this.version + 1) await this.catchUp(first.version - 1);
       for (const stored of result.events) this.applyEvent(stored);
     } catch (error) {
-      // The events are stored, so their Fire promises have resolved; applying them failed.
+      // The events are stored, so their Fire promises still resolve; applying them failed.
       this.reportFailure(error, 'apply', batch.map((fired) => fired.event.name).join(', '));
     }
+    // Resolved once applied, so that code awaiting a Fire sees the state with its event.
+    result.events.forEach((stored, index) => batch[index]?.resolve(stored));
   }
 }
 

@@ -47,4 +47,4 @@ export interface NewEvent<Name extends string = string, Data = unknown> {
 }
 
 /** A map from event name to the type of its data, as used by typed actors: `{ logged_in: { token: string } }`. */
-export type EventMap = Record<string, unknown>;
+export type EventMap = object;

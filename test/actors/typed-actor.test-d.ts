@@ -47,8 +47,8 @@ test('Fire is typed by the event map', () => {
 });
 
 test('a handler with the wrong data type is a compile error', () => {
-  // @ts-expect-error: item_added takes { sku: string }
   class WrongHandler extends Actor<CartState, StrictEvents> implements Handlers<StrictEvents> {
+    // @ts-expect-error: item_added takes { sku: string }
     item_added(data: { sku: number }) {
       void data;
     }

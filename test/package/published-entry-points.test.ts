@@ -1,0 +1,53 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Runs an ES module snippet with plain Node from the package root, as a user's code would import it. */
+function runWithNode(source: string): string {
+  return execFileSync(process.execPath, ['--input-type=module', '-e', source], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+}
+
+describe('the published package', () => {
+  beforeAll(() => {
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'pipe' });
+  }, 120_000);
+
+  it('exposes its entry points through the exports map, with types beside them', () => {
+    const output = runWithNode(`
+      const main = await import('omniscient');
+      const sqlite = await import('omniscient/sqlite');
+      const testing = await import('omniscient/testing');
+      console.log(JSON.stringify({
+        main: ['Actor', 'LiveActor', 'createContainer', 'memoryStore', 'ConcurrencyError', 'InvalidEventError',
+               'StoreUnavailableError'].filter((name) => typeof main[name] !== 'function'),
+        sqlite: typeof sqlite.sqliteStore,
+        testing: typeof testing.Given,
+      }));
+    `);
+    expect(JSON.parse(output)).toEqual({ main: [], sqlite: 'function', testing: 'function' });
+    for (const entry of ['index', 'sqlite', 'testing']) {
+      expect(existsSync(`${root}/dist/${entry}.d.ts`)).toBe(true);
+    }
+  });
+
+  it('does not load the native SQLite driver unless the SQLite store is used', () => {
+    const output = runWithNode(`
+      import { createRequire } from 'node:module';
+      await import('omniscient');
+      const require = createRequire(import.meta.url);
+      console.log(Object.keys(require.cache).some((path) => path.includes('better-sqlite3')));
+    `);
+    expect(output.trim()).toBe('false');
+  });
+
+  it('keeps internals out of the public entry', () => {
+    const output = runWithNode(`console.log(Object.keys(await import('omniscient')).sort().join(','))`);
+    expect(output).not.toMatch(/handlersOf|prepareEvents|encodeJson|registerLibraryClass/);
+  });
+});
