@@ -16,7 +16,9 @@ mkdirSync(dirname(file), { recursive: true });
 
 let receipts = 0;
 const payments: PaymentGateway = {
-  charge: (account, cents) => ({ receipt: `receipt-${account}-${Date.now()}-${++receipts}` }),
+  charge: (account, cents) => ({
+    receipt: `receipt-${account}-${cents}c-${Date.now().toString(36)}${++receipts}`,
+  }),
 };
 
 const store = sqliteStore({ file });

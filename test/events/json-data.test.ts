@@ -43,6 +43,7 @@ describe('event data must be JSON-safe', () => {
     ['NaN', { n: NaN }, 'data.n', /NaN/],
     ['Infinity', { deep: [{ n: -Infinity }] }, 'data.deep[0].n', /-Infinity/],
     ['undefined in an array', { a: [1, undefined] }, 'data.a[1]', /undefined/],
+    // eslint-disable-next-line no-sparse-arrays -- a hole is what is being refused
     ['a hole in an array', { a: [1, , 3] }, 'data.a[1]', /hole/],
     ['an invalid Date', { d: new Date('nope') }, 'data.d', /invalid Date/],
     ['a class instance', { price: new Money(5) }, 'data.price', /instance of Money/],
