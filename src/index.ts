@@ -45,3 +45,4 @@ export {
   UsageError,
   type ErrorCode,
 } from './errors.js';
+export { AssertionError } from './testing/assertion-error.js';
