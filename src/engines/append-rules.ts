@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { ConcurrencyError, InvalidEventError, type ExpectedVersion } from '../errors.js';
 import type { NewEvent } from '../events/envelope.js';
 import { encodeJson } from '../events/json-data.js';
-import { validateEventName, validateStreamId } from '../events/names.js';
+import { isWellFormedText, validateEventName, validateStreamId } from '../events/names.js';
 
 /** An event checked and encoded, ready to be written. */
 export interface PreparedEvent {
@@ -37,8 +37,16 @@ export function prepareEvents(
     if (typeof event !== 'object' || event === null) throw new InvalidEventError(path, 'must be an object');
     validateEventName(event.name, `${path}.name`);
     const id = event.id ?? randomUUID();
-    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_EVENT_ID_LENGTH) {
-      throw new InvalidEventError(`${path}.id`, `must be a string of 1 to ${MAX_EVENT_ID_LENGTH} characters`);
+    if (
+      typeof id !== 'string' ||
+      id.length === 0 ||
+      id.length > MAX_EVENT_ID_LENGTH ||
+      !isWellFormedText(id)
+    ) {
+      throw new InvalidEventError(
+        `${path}.id`,
+        `must be well-formed text of 1 to ${MAX_EVENT_ID_LENGTH} characters`,
+      );
     }
     if (seen) {
       if (seen.has(id)) throw new InvalidEventError(`${path}.id`, `"${id}" appears twice in one append`);

@@ -81,7 +81,7 @@ export interface EventStore {
   streamVersion(stream: string): Promise<number>;
   /** Streams in id order. */
   listStreams(options?: ListStreamsOptions): Promise<StreamInfo[]>;
-  /** Releases the store's resources; every later call rejects with `StoreUnavailableError`. */
+  /** Releases the store's resources; every later call rejects with `StoreUnavailableError` (closing again is harmless). */
   close(): Promise<void>;
 }
 

@@ -114,3 +114,20 @@ function wholeNumber(value: unknown, name: string, fallback: number): number {
   }
   return value;
 }
+
+/**
+ * The smallest id above every id that starts with `prefix` (in code point order), so that a prefix
+ * becomes an index range `prefix <= id < bound`; `undefined` when there is no such bound.
+ */
+export function prefixUpperBound(prefix: string): string | undefined {
+  const codePoints = Array.from(prefix);
+  while (codePoints.length > 0) {
+    const last = (codePoints.pop() as string).codePointAt(0) as number;
+    if (last < 0x10ffff) {
+      // The surrogate block is not made of characters: the next character after U+D7FF is U+E000.
+      const next = last === 0xd7ff ? 0xe000 : last + 1;
+      return codePoints.join('') + String.fromCodePoint(next);
+    }
+  }
+  return undefined;
+}

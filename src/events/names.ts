@@ -4,8 +4,8 @@
  *
  * - An event name is 1 to 128 characters: ASCII letters, digits, `_`, `-`, `.` and `:`, starting
  *   with a letter or `_`. Only names that are also JavaScript identifiers can have a handler.
- * - A stream id is 1 to 256 characters of any script, with no control characters and no leading or
- *   trailing white space.
+ * - A stream id is 1 to 256 characters of any script, with no control characters, no leading or
+ *   trailing white space, and no lone UTF-16 surrogate (it would not survive a round trip).
  */
 import { InvalidEventError } from '../errors.js';
 
@@ -16,6 +16,13 @@ const EVENT_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]*$/;
 // C0 and C1 control characters, and the Unicode line/paragraph separators.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+// In a `u` regular expression a surrogate pair is one code point: only a lone half matches.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** True when `text` is well-formed UTF-16, so that every store keeps it as it is. */
+export function isWellFormedText(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
 
 export function validateEventName(name: unknown, path = 'name'): asserts name is string {
   if (typeof name !== 'string') throw new InvalidEventError(path, `must be a string, got ${typeof name}`);
@@ -47,6 +54,12 @@ export function validateStreamId(stream: unknown, path = 'stream'): asserts stre
     throw new InvalidEventError(path, `"${printable(stream)}" holds a control character`);
   if (stream.trim() !== stream) {
     throw new InvalidEventError(path, `"${printable(stream)}" starts or ends with white space`);
+  }
+  if (!isWellFormedText(stream)) {
+    throw new InvalidEventError(
+      path,
+      `"${printable(stream)}" holds a lone UTF-16 surrogate, which no store can keep`,
+    );
   }
 }
 

@@ -41,6 +41,7 @@ describe('stream ids', () => {
     ['too long', 'x'.repeat(MAX_STREAM_ID_LENGTH + 1), /limit is 256/],
     ['with a newline', 'a\nb', /control character/],
     ['with a NUL', 'a\u0000b', /control character/],
+    ['with a lone surrogate', 'a\ud800b', /lone UTF-16 surrogate/],
     ['with leading white space', ' a', /white space/],
     ['not a string', undefined, /must be a string/],
   ])('refuses an id %s', (_case, id, reason) => {

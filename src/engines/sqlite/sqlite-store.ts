@@ -1,0 +1,353 @@
+/**
+ * The SQLite engine: the embedded default, one file that every process of one machine can share
+ * (or `':memory:'`, private to one store).
+ *
+ * Guarantees, on top of the engine interface's:
+ * - An append is one `BEGIN IMMEDIATE` transaction: it takes the file's single write lock, reads
+ *   the stream's version, checks it, writes the batch and the new version, and commits, or leaves
+ *   nothing behind. SQLite lets one writer at a time hold that lock, in this process or another.
+ * - Because writers are serialised and a position is assigned under the write lock, positions
+ *   commit in increasing order: when a reader sees position p, every event below p has already
+ *   committed, so a reader following by position never skips an event that commits later.
+ * - `readAll` sees one snapshot (WAL) even when it takes several queries; `readStream` reads in
+ *   pages, which need no shared snapshot because a stored version never changes.
+ * - The driver is synchronous: a call blocks this thread while SQLite works, including while it
+ *   waits (up to the busy timeout) for another process's write to finish.
+ */
+import type Database from 'better-sqlite3';
+import { CorruptEventError, DuplicateEventError, StoreUnavailableError, UsageError } from '../../errors.js';
+import type { StoredEvent } from '../../events/envelope.js';
+import {
+  checkExpectedVersion,
+  prepareEvents,
+  validateExpectedVersion,
+  type PreparedEvent,
+} from '../append-rules.js';
+import type { AppendResult, EventStore, ExpectedVersion, StoreOptions, StreamInfo } from '../engine.js';
+import {
+  prefixUpperBound,
+  requireStreamArgument,
+  resolveListStreams,
+  resolveReadAll,
+  resolveReadStream,
+  resolveStoreOptions,
+} from '../options.js';
+import { openConnection, type SynchronousMode } from './connection.js';
+import { EVENT_COLUMNS, EVENT_COLUMNS_WITH_STREAM, eventFromRow } from './row-mapping.js';
+import { describeFile, sqliteCode, storeErrorFrom } from './sqlite-errors.js';
+
+export type { SynchronousMode };
+
+export interface SqliteStoreOptions extends StoreOptions {
+  /** The database file (created if missing), or `':memory:'` for a database private to this store. */
+  file: string;
+  /**
+   * Open the file for reading only: reads work, appends reject with `StoreUnavailableError`. The
+   * file must exist and hold a store.
+   */
+  readonly?: boolean;
+  /**
+   * How long a call waits for another process's write to finish before rejecting with
+   * `StoreUnavailableError` (default 5000 ms).
+   */
+  busyTimeoutMs?: number;
+  /**
+   * When an append counts as stored (default `'full'`): `'full'` waits until the commit is on disk
+   * and survives a power cut; `'normal'` survives the process crashing but may lose the last
+   * commits to a power cut or OS crash, for several times more appends per second. Events are the
+   * only source of truth, so the default does not trade them for speed.
+   */
+  synchronous?: SynchronousMode;
+}
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+/** How many rows `readStream` fetches per query. */
+const READ_PAGE_SIZE = 1024;
+
+type Row = unknown[];
+
+export function sqliteStore(options: SqliteStoreOptions): EventStore {
+  const {
+    file,
+    readonly = false,
+    busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS,
+    synchronous = 'full',
+  } = options ?? {};
+  if (typeof file !== 'string' || file === '') {
+    throw new UsageError(`sqliteStore needs { file }: a file path or ':memory:'`);
+  }
+  if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new UsageError(
+      `busyTimeoutMs must be a whole number of milliseconds >= 0, got ${String(busyTimeoutMs)}`,
+    );
+  }
+  if (synchronous !== 'full' && synchronous !== 'normal') {
+    throw new UsageError(`synchronous must be 'full' or 'normal', got ${String(synchronous)}`);
+  }
+  const { maxEventBytes, now } = resolveStoreOptions(options);
+  const db = openConnection({ file, readonly: readonly === true, busyTimeoutMs, synchronous });
+  let statements: ReturnType<typeof prepareStatements>;
+  try {
+    statements = prepareStatements(db);
+  } catch (error) {
+    db.close();
+    throw storeErrorFrom(error, file);
+  }
+  let closed = false;
+
+  /** Runs one call against the open database, turning every driver error into a typed one. */
+  function use<T>(work: () => T): T {
+    if (closed) throw new StoreUnavailableError(`the SQLite store ${describeFile(file)} is closed`);
+    try {
+      return work();
+    } catch (error) {
+      throw storeErrorFrom(error, file);
+    }
+  }
+
+  /**
+   * A batch whose first id is stored is either a retry — the same ids, names and data as a run of
+   * consecutive stored events of the same stream — or a mistake. A retry answers as the first
+   * append did: the stored events, their versions and positions, and the version after them, even
+   * if the stream has moved on since (`streamVersion` gives the current one).
+   */
+  function findRetriedBatch(stream: string, batch: readonly PreparedEvent[]): StoredEvent[] | undefined {
+    const first = batch[0];
+    if (!first) return undefined;
+    const stored = statements.eventById.get(first.id) as [unknown, unknown] | undefined;
+    if (!stored) return undefined;
+    const [storedStream, storedVersion] = stored;
+    if (storedStream !== stream || typeof storedVersion !== 'number') {
+      throw new DuplicateEventError(first.id, stream);
+    }
+    const rows = statements.readStream.all(
+      stream,
+      storedVersion,
+      storedVersion + batch.length - 1,
+      batch.length,
+    ) as Row[];
+    const isRetry =
+      rows.length === batch.length &&
+      rows.every(
+        (row, index) =>
+          row[1] === batch[index]?.id && row[3] === batch[index]?.name && row[4] === batch[index]?.dataJson,
+      );
+    if (!isRetry) throw new DuplicateEventError(first.id, stream);
+    return rows.map((row) => eventFromRow(row, stream));
+  }
+
+  function insertEvent(stream: string, version: number, event: PreparedEvent): number {
+    try {
+      const { lastInsertRowid } = statements.insertEvent.run(
+        event.id,
+        stream,
+        version,
+        event.name,
+        event.dataJson,
+        event.metaJson,
+        event.at,
+      );
+      return Number(lastInsertRowid);
+    } catch (error) {
+      if (sqliteCode(error) !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
+      if (String((error as Error).message).includes('events.id')) {
+        throw new DuplicateEventError(event.id, stream);
+      }
+      throw new CorruptEventError(
+        { stream, version },
+        'version is already stored, but the streams table says the stream is below it',
+        { cause: error },
+      );
+    }
+  }
+
+  const appendInTransaction = db.transaction(
+    (stream: string, batch: readonly PreparedEvent[], expected: ExpectedVersion) => {
+      // A retry answers before the version check: the stream has moved on by the retried batch itself.
+      const retried = findRetriedBatch(stream, batch);
+      if (retried) return appendResult(stream, retried);
+      const current = currentVersion(stream);
+      checkExpectedVersion(stream, expected, current);
+      if (batch.length === 0) return { stream, events: [], version: current };
+      const events = batch.map((event, index): StoredEvent => {
+        const version = current + index + 1;
+        const position = insertEvent(stream, version, event);
+        return {
+          id: event.id,
+          stream,
+          name: event.name,
+          data: JSON.parse(event.dataJson) as unknown,
+          version,
+          position,
+          at: event.at,
+          meta: JSON.parse(event.metaJson) as StoredEvent['meta'],
+        };
+      });
+      statements.upsertStream.run(stream, current + batch.length);
+      return appendResult(stream, events);
+    },
+  );
+
+  function currentVersion(stream: string): number {
+    const version = statements.streamVersion.get(stream);
+    if (version === undefined) return 0;
+    if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
+      throw new CorruptEventError(
+        { stream },
+        `the stream's version is ${String(version)}, not a whole number`,
+      );
+    }
+    return version;
+  }
+
+  /**
+   * Reads in pages so that each page's raw rows die young instead of all of them outliving the
+   * mapping, which keeps the garbage collector's share of a long read small. Pages need no shared
+   * snapshot: stored versions never change, so each page continues the same history.
+   */
+  function readRange(stream: string, fromVersion: number, toVersion: number, limit: number): StoredEvent[] {
+    const events: StoredEvent[] = [];
+    let next = fromVersion;
+    while (events.length < limit) {
+      const pageSize = Math.min(READ_PAGE_SIZE, limit - events.length);
+      const rows = statements.readStream.all(stream, next, toVersion, pageSize) as Row[];
+      for (const row of rows) {
+        const event = eventFromRow(row, stream);
+        // Versions are 1..n with no gap, so a range read is dense: a jump means a row went missing.
+        if (event.version !== next) {
+          throw new CorruptEventError(
+            { stream, version: next },
+            `version ${next} is missing: the next stored version is ${event.version}`,
+          );
+        }
+        events.push(event);
+        next++;
+      }
+      if (rows.length < pageSize) break;
+    }
+    return events;
+  }
+
+  // Several queries must see one snapshot, or a commit between them could be half seen.
+  const readAllByNames = db.transaction((names: readonly string[], after: number, limit: number): Row[] => {
+    const rows = names.flatMap((name) => statements.readAllByName.all(name, after, limit) as Row[]);
+    return rows.sort((left, right) => (left[0] as number) - (right[0] as number)).slice(0, limit);
+  });
+
+  return {
+    engine: 'sqlite',
+    limits: Object.freeze({ maxEventBytes }),
+
+    async appendToStream(stream, events, appendOptions): Promise<AppendResult> {
+      return use(() => {
+        const expected = appendOptions?.expectedVersion === undefined ? 'any' : appendOptions.expectedVersion;
+        validateExpectedVersion(expected);
+        const batch = prepareEvents(stream, events, maxEventBytes, now);
+        return appendInTransaction.immediate(stream, batch, expected);
+      });
+    },
+
+    async readStream(stream, readOptions) {
+      return use(() => {
+        requireStreamArgument(stream);
+        const { fromVersion, toVersion, limit } = resolveReadStream(readOptions);
+        if (limit === 0 || toVersion < fromVersion) return [];
+        return readRange(stream, fromVersion, toVersion, limit);
+      });
+    },
+
+    async readAll(readOptions) {
+      return use(() => {
+        const { after, limit, names } = resolveReadAll(readOptions);
+        if (limit === 0 || names?.length === 0) return [];
+        let rows: Row[];
+        if (names === undefined) rows = statements.readAll.all(after, limit) as Row[];
+        else if (names.length === 1) rows = statements.readAllByName.all(names[0], after, limit) as Row[];
+        else rows = readAllByNames(names, after, limit);
+        return rows.map((row) => eventFromRow(row));
+      });
+    },
+
+    async streamVersion(stream) {
+      return use(() => {
+        requireStreamArgument(stream);
+        return currentVersion(stream);
+      });
+    },
+
+    async listStreams(listOptions) {
+      return use(() => {
+        const { after, limit, prefix } = resolveListStreams(listOptions);
+        if (limit === 0) return [];
+        const upperBound = prefix === '' ? undefined : prefixUpperBound(prefix);
+        const rows = (
+          upperBound === undefined
+            ? statements.listStreams.all(after ?? '', prefix, limit)
+            : statements.listStreamsBelow.all(after ?? '', prefix, upperBound, limit)
+        ) as Row[];
+        return rows.map(([stream, version]): StreamInfo => {
+          if (typeof stream !== 'string' || typeof version !== 'number' || !Number.isSafeInteger(version)) {
+            throw new CorruptEventError(
+              typeof stream === 'string' ? { stream } : {},
+              `the streams table holds ${JSON.stringify([stream, version])}, not a stream id and a version`,
+            );
+          }
+          return { stream, version };
+        });
+      });
+    },
+
+    async close() {
+      // Closing twice is harmless: a shutdown path may not know whether the store was closed.
+      if (closed) return;
+      closed = true;
+      try {
+        db.close();
+      } catch (error) {
+        throw storeErrorFrom(error, file);
+      }
+    },
+  };
+}
+
+function appendResult(stream: string, events: StoredEvent[]): AppendResult {
+  // A retry answers with the version after the original batch, as the original append did, even
+  // if the stream has moved on since; streamVersion() gives the current one.
+  return { stream, events, version: events[events.length - 1]?.version ?? 0 };
+}
+
+/** Every statement the store runs, prepared once per connection. */
+function prepareStatements(db: Database.Database) {
+  return {
+    streamVersion: db.prepare('SELECT version FROM streams WHERE stream = ?').pluck(),
+    eventById: db.prepare('SELECT stream, version FROM events WHERE id = ?').raw(),
+    insertEvent: db.prepare(
+      'INSERT INTO events (id, stream, version, name, data, meta, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    upsertStream: db.prepare(
+      'INSERT INTO streams (stream, version) VALUES (?, ?) ON CONFLICT (stream) DO UPDATE SET version = excluded.version',
+    ),
+    readStream: db
+      .prepare(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND version >= ? AND version <= ? ORDER BY version LIMIT ?`,
+      )
+      .raw(),
+    readAll: db
+      .prepare(`SELECT ${EVENT_COLUMNS_WITH_STREAM} FROM events WHERE position > ? ORDER BY position LIMIT ?`)
+      .raw(),
+    readAllByName: db
+      .prepare(
+        `SELECT ${EVENT_COLUMNS_WITH_STREAM} FROM events WHERE name = ? AND position > ? ORDER BY position LIMIT ?`,
+      )
+      .raw(),
+    listStreams: db
+      .prepare('SELECT stream, version FROM streams WHERE stream > ? AND stream >= ? ORDER BY stream LIMIT ?')
+      .raw(),
+    listStreamsBelow: db
+      .prepare(
+        'SELECT stream, version FROM streams WHERE stream > ? AND stream >= ? AND stream < ? ORDER BY stream LIMIT ?',
+      )
+      .raw(),
+  };
+}
