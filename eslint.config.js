@@ -14,7 +14,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': [
         'error',
-        { selector: 'CallExpression[callee.property.name="only"]', message: 'Focused tests must not be committed.' },
+        {
+          selector: 'CallExpression[callee.property.name="only"]',
+          message: 'Focused tests must not be committed.',
+        },
       ],
     },
   },

@@ -57,7 +57,9 @@ describe('the seed scenarios', () => {
   });
 
   it('a wrong password is an invalid login', async () => {
-    await Given('A user mistypes the password', [{ name: 'signup', data: { username: 'test', password: 'test' } }])
+    await Given('A user mistypes the password', [
+      { name: 'signup', data: { username: 'test', password: 'test' } },
+    ])
       .When(User, 'DoLoginAttempt', 'nope', { browser: 'x' })
       .Then([{ name: 'invalid_login', data: { browserFingerprint: { browser: 'x' } } }])
       .AndState({ logged_in: false });
@@ -71,7 +73,9 @@ describe('the seed scenarios', () => {
     const container = createContainer({ store });
     try {
       const user = await new User('userName', container).Load();
-      await store.appendToStream('userName', [{ name: 'signup', data: { username: 'userName', password: 'pw' } }]);
+      await store.appendToStream('userName', [
+        { name: 'signup', data: { username: 'userName', password: 'pw' } },
+      ]);
       await user.Load();
       const token = user.DoLoginAttempt('pw', {});
       await user.Flush();
