@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'CONCURRENCY'
   | 'INVALID_EVENT'
   | 'DUPLICATE_EVENT'
+  | 'FENCED'
   | 'STORE_UNAVAILABLE'
   | 'CORRUPT_EVENT'
   | 'HANDLER_FAILED'
@@ -66,6 +67,20 @@ export class DuplicateEventError extends OmniscientError {
     readonly stream: string,
   ) {
     super(`event id "${eventId}" is already stored and this append is not a retry of the one that stored it`);
+  }
+}
+
+/** An append with a fencing term lower than one that already wrote to the stream: its writer was deposed. */
+export class FencedError extends OmniscientError {
+  readonly code = 'FENCED';
+  constructor(
+    readonly stream: string,
+    /** The term the refused append carried. */
+    readonly term: number,
+    /** The highest term that has written to the stream. */
+    readonly currentTerm: number,
+  ) {
+    super(`stream "${stream}" was written with fencing term ${currentTerm}; an append with term ${term} is refused`);
   }
 }
 

@@ -21,14 +21,20 @@ export { memoryStore } from './engines/memory/memory-store.js';
 export type {
   AppendOptions,
   AppendResult,
+  EventNotification,
   EventStore,
+  NewSnapshot,
+  NotificationListener,
   ExpectedVersion,
   ListStreamsOptions,
   ReadAllOptions,
   ReadStreamOptions,
+  Snapshot,
   StoreLimits,
   StoreOptions,
   StreamInfo,
+  SubscribeOptions,
+  Subscription,
 } from './engines/engine.js';
 export type { EventMap, EventMeta, JsonValue, NewEvent, StoredEvent } from './events/envelope.js';
 export { DEFAULT_MAX_EVENT_BYTES } from './events/json-data.js';
@@ -37,6 +43,7 @@ export {
   ConcurrencyError,
   CorruptEventError,
   DuplicateEventError,
+  FencedError,
   HandlerError,
   InvalidEventError,
   MissingServiceError,

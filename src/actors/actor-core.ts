@@ -56,6 +56,9 @@ export abstract class ActorCore<
   #queue: FiredEvent[] = [];
   #draining: Promise<void> | undefined;
   #failures: unknown[] = [];
+  /** While a command runs under `captureFired`, the events it fires, kept out of the queue. */
+  #captured: FiredEvent[] | undefined;
+  #disposed = false;
   /** Serialises everything that applies events (Load, appends) so they never interleave. */
   #lane: Promise<unknown> = Promise.resolve();
 
@@ -87,9 +90,22 @@ export abstract class ActorCore<
 
   /** Applies every stored event after `version`, in version order. Resolves to the actor. */
   async Load(): Promise<this> {
+    this.#refuseIfDisposed('Load');
     await this.#settled();
     await this.exclusive(() => this.catchUp());
+    await this.afterLoad();
     return this;
+  }
+
+  /**
+   * Waits for every fired event to be stored, then lets the actor go: a live actor stops
+   * listening. A disposed actor refuses `Load` and `Fire`.
+   */
+  async Dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await this.#settled();
+    await this.onDispose();
   }
 
   /**
@@ -101,6 +117,7 @@ export abstract class ActorCore<
     name: Name,
     ...[data]: FireData<Events[Name]>
   ): Promise<StoredEvent<Name, Events[Name]>> {
+    this.#refuseIfDisposed('Fire');
     if (this.#applying) {
       throw new UsageError(
         `${this.constructor.name} fired "${name}" from inside a handler; handlers only change state, commands fire`,
@@ -124,9 +141,9 @@ export abstract class ActorCore<
     };
     this.beforeQueue(event);
     const stored = new Promise<StoredEvent>((resolve, reject) => {
-      this.#queue.push({ event, resolve, reject });
+      (this.#captured ?? this.#queue).push({ event, resolve, reject });
     });
-    this.#draining ??= this.#drain();
+    if (this.#captured === undefined) this.#draining ??= this.#drain();
     // Marks the promise as handled: an un-awaited failure is reported through Flush and the hook.
     stored.catch(() => undefined);
     return stored as Promise<StoredEvent<Name, Events[Name]>>;
@@ -144,6 +161,36 @@ export abstract class ActorCore<
 
   /** Called synchronously by `Fire` before the event is queued: a kind may apply it locally. */
   protected beforeQueue(_event: NewEvent & { id: string }): void {}
+
+  /** Called at the end of every `Load`: a kind may start listening. */
+  protected async afterLoad(): Promise<void> {}
+
+  /** Called once by `Dispose`, after every fired event is stored. */
+  protected async onDispose(): Promise<void> {}
+
+  /**
+   * Runs a synchronous command and returns the events it fired instead of queueing them, so the
+   * kind can append them as one group, or drop them.
+   */
+  protected captureFired<R>(
+    command: () => R,
+  ): { fired: FiredEvent[] } & ({ threw: false; result: R } | { threw: true; error: unknown }) {
+    if (this.#captured !== undefined) throw new UsageError('a captured command cannot run inside another');
+    const fired: FiredEvent[] = [];
+    this.#captured = fired;
+    try {
+      return { fired, threw: false, result: command() };
+    } catch (error) {
+      return { fired, threw: true, error };
+    } finally {
+      this.#captured = undefined;
+    }
+  }
+
+  /** Resolves once nothing fired is waiting or in flight. Never rejects. */
+  protected async settled(): Promise<void> {
+    await this.#settled();
+  }
 
   /**
    * The kind's policy: store the fired events (in order), resolve each with its stored event, and
@@ -241,7 +288,12 @@ export abstract class ActorCore<
     }
   }
 
-  /** Resolves once nothing fired is waiting or in flight. Never rejects. */
+  #refuseIfDisposed(operation: string): void {
+    if (this.#disposed) {
+      throw new UsageError(`${this.constructor.name} "${this.id}" was disposed; it cannot ${operation}`);
+    }
+  }
+
   async #settled(): Promise<void> {
     while (this.#draining !== undefined) await this.#draining;
   }

@@ -4,7 +4,7 @@
  * ids, times, and the expected-version check.
  */
 import { randomUUID } from 'node:crypto';
-import { ConcurrencyError, InvalidEventError, type ExpectedVersion } from '../errors.js';
+import { ConcurrencyError, FencedError, InvalidEventError, type ExpectedVersion } from '../errors.js';
 import type { NewEvent } from '../events/envelope.js';
 import { encodeJson } from '../events/json-data.js';
 import { isWellFormedText, validateEventName, validateStreamId } from '../events/names.js';
@@ -93,4 +93,16 @@ export function checkExpectedVersion(stream: string, expected: ExpectedVersion, 
     (expected === 'exists' && actual > 0) ||
     expected === actual;
   if (!holds) throw new ConcurrencyError(stream, expected, actual);
+}
+
+/** Validates a fencing term given by a caller (before any I/O); `undefined` means no fence. */
+export function validateFencingTerm(term: unknown): asserts term is number | undefined {
+  if (term === undefined) return;
+  if (typeof term === 'number' && Number.isSafeInteger(term) && term >= 1) return;
+  throw new InvalidEventError('fencingTerm', `must be a whole number >= 1, got ${JSON.stringify(term)}`);
+}
+
+/** Throws `FencedError` when a stream last written with `currentTerm` must refuse `term`. */
+export function checkFencingTerm(stream: string, term: number | undefined, currentTerm: number): void {
+  if (term !== undefined && term < currentTerm) throw new FencedError(stream, term, currentTerm);
 }

@@ -8,7 +8,9 @@
  * - versions in a stream are 1, 2, 3, … with no gap and no duplicate, whatever the concurrency;
  * - positions strictly increase in the order `readAll` returns events, and a reader following by
  *   position never skips an event that commits later;
- * - an append retried with the same event ids stores them once and answers as the first one did.
+ * - an append retried with the same event ids stores them once and answers as the first one did;
+ * - an append carrying a fencing term lower than one that already wrote to its stream is refused;
+ * - every stored event is notified to every subscriber, at least once.
  */
 import type { ExpectedVersion } from '../errors.js';
 import type { NewEvent, StoredEvent } from '../events/envelope.js';
@@ -22,6 +24,13 @@ export interface AppendOptions {
    * A mismatch rejects with `ConcurrencyError` and stores nothing.
    */
   expectedVersion?: ExpectedVersion;
+  /**
+   * The writer's fencing term (a leader's lease term, a whole number >= 1). The stream remembers
+   * the highest term that wrote to it: an append with a lower term is refused with `FencedError`
+   * and stores nothing, so a deposed leader cannot write after its successor has. Omitted: no
+   * check, and the stream's term is left as it is.
+   */
+  fencingTerm?: number;
 }
 
 export interface AppendResult {
@@ -50,6 +59,56 @@ export interface ReadAllOptions {
   names?: readonly string[];
 }
 
+/** A memo of one actor class's state at one version of a stream. */
+export interface Snapshot {
+  readonly stream: string;
+  /**
+   * Whose view of the stream this is (an actor class's name): actors of different classes share a
+   * stream, but not a state.
+   */
+  readonly key: string;
+  /** The version of the last event the state covers. */
+  readonly version: number;
+  /** The fingerprint of the handlers' meaning that produced the state; a reader ignores a mismatch. */
+  readonly fingerprint: string;
+  /** A JSON value. */
+  readonly state: unknown;
+  /** When it was saved, ISO-8601. */
+  readonly at: string;
+}
+
+export type NewSnapshot = Omit<Snapshot, 'at'>;
+
+/** Tells a subscriber that an event was stored. */
+export interface EventNotification {
+  readonly stream: string;
+  readonly version: number;
+  readonly position: number;
+  readonly name: string;
+  /** The event itself, when it fitted in the notification; otherwise read it from the store. */
+  readonly event?: StoredEvent;
+}
+
+export interface SubscribeOptions {
+  /**
+   * Also notify every event stored after this position, before the live ones (default: only
+   * events stored after the subscription is established).
+   */
+  after?: number;
+  /**
+   * Hears problems the subscription recovers from by itself (a lost connection, before it
+   * reconnects and catches up). Default: the store logs nothing and retries.
+   */
+  onError?: (error: unknown) => void;
+}
+
+export interface Subscription {
+  /** Stops the notifications; resolves once no more will be delivered. */
+  close(): Promise<void>;
+}
+
+export type NotificationListener = (notifications: readonly EventNotification[]) => void;
+
 export interface StreamInfo {
   readonly stream: string;
   /** The stream's current version: its number of events. */
@@ -68,6 +127,8 @@ export interface ListStreamsOptions {
 export interface StoreLimits {
   /** The largest event data (and, separately, metadata), in UTF-8 bytes of JSON. */
   readonly maxEventBytes: number;
+  /** The largest snapshot state, in UTF-8 bytes of JSON. */
+  readonly maxSnapshotBytes: number;
 }
 
 export interface EventStore {
@@ -81,6 +142,17 @@ export interface EventStore {
   streamVersion(stream: string): Promise<number>;
   /** Streams in id order. */
   listStreams(options?: ListStreamsOptions): Promise<StreamInfo[]>;
+  /** Saves a snapshot, unless one at a higher version is already saved for the same stream and key. */
+  saveSnapshot(snapshot: NewSnapshot): Promise<void>;
+  /** The newest snapshot of a stream for a key, whatever its fingerprint; `undefined` if none. */
+  readSnapshot(stream: string, key: string): Promise<Snapshot | undefined>;
+  /**
+   * Notifies `listener` of stored events. Every event stored after the subscription resolves (or
+   * after `options.after`) is notified at least once, in batches; notifications may arrive out of
+   * order or twice (after a reconnection, say), so a consumer orders them by version or position
+   * and drops what it has. A listener that throws does not stop the subscription.
+   */
+  subscribe(listener: NotificationListener, options?: SubscribeOptions): Promise<Subscription>;
   /** Releases the store's resources; every later call rejects with `StoreUnavailableError` (closing again is harmless). */
   close(): Promise<void>;
 }
@@ -89,6 +161,8 @@ export interface EventStore {
 export interface StoreOptions {
   /** The largest event data in UTF-8 bytes of JSON (default 1 MiB). */
   maxEventBytes?: number;
+  /** The largest snapshot state in UTF-8 bytes of JSON (default 64 MiB). */
+  maxSnapshotBytes?: number;
   /** The clock that stamps events appended without a time (default: the system clock). */
   now?: () => Date;
 }

@@ -6,6 +6,7 @@
  */
 import { UsageError } from '../errors.js';
 import { DEFAULT_MAX_EVENT_BYTES } from '../events/json-data.js';
+import { DEFAULT_MAX_SNAPSHOT_BYTES } from './snapshot-rules.js';
 import type { ListStreamsOptions, ReadAllOptions, ReadStreamOptions, StoreOptions } from './engine.js';
 
 /** How many events `readAll`, and how many streams `listStreams`, return when no limit is given. */
@@ -13,17 +14,28 @@ export const DEFAULT_PAGE_SIZE = 1000;
 
 export interface ResolvedStoreOptions {
   readonly maxEventBytes: number;
+  readonly maxSnapshotBytes: number;
   readonly now: () => Date;
 }
 
 export function resolveStoreOptions(options: StoreOptions | undefined): ResolvedStoreOptions {
-  const maxEventBytes = options?.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
-  if (!Number.isSafeInteger(maxEventBytes) || maxEventBytes < 1) {
-    throw new UsageError(`maxEventBytes must be a whole number >= 1, got ${String(maxEventBytes)}`);
-  }
+  const maxEventBytes = byteLimit(options?.maxEventBytes, 'maxEventBytes', DEFAULT_MAX_EVENT_BYTES);
+  const maxSnapshotBytes = byteLimit(
+    options?.maxSnapshotBytes,
+    'maxSnapshotBytes',
+    DEFAULT_MAX_SNAPSHOT_BYTES,
+  );
   const now = options?.now ?? (() => new Date());
   if (typeof now !== 'function') throw new UsageError('now must be a function returning a Date');
-  return { maxEventBytes, now };
+  return { maxEventBytes, maxSnapshotBytes, now };
+}
+
+function byteLimit(value: number | undefined, name: string, fallback: number): number {
+  const limit = value ?? fallback;
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new UsageError(`${name} must be a whole number >= 1, got ${String(limit)}`);
+  }
+  return limit;
 }
 
 export function requireStreamArgument(stream: unknown): asserts stream is string {

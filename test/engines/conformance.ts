@@ -17,6 +17,7 @@ import {
   UsageError,
 } from '../../src/errors.js';
 import type { NewEvent, StoredEvent } from '../../src/events/envelope.js';
+import { describeEngineDuties } from './conformance-duties.js';
 
 export type MakeStore = (options?: StoreOptions) => Promise<EventStore> | EventStore;
 
@@ -1195,5 +1196,7 @@ export function describeEngineConformance(
         await expect(store.close()).resolves.toBeUndefined();
       });
     });
+
+    describeEngineDuties(open);
   });
 }

@@ -106,6 +106,7 @@ describe('a SQLite file whose rows break the column types', () => {
     raw.exec(`
       CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, id, stream, version, name, data, meta, at);
       CREATE TABLE streams (stream PRIMARY KEY, version, fencing_term DEFAULT 0);
+      CREATE TABLE snapshots (stream, key, version, fingerprint, state, at, PRIMARY KEY (stream, key));
       PRAGMA user_version = 1;
     `);
     const insert = raw.prepare(

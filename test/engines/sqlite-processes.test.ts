@@ -81,7 +81,7 @@ describe('several processes sharing one SQLite file', () => {
       .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
       .pluck()
       .all();
-    expect(tables).toEqual(['events', 'sqlite_sequence', 'streams']);
+    expect(tables).toEqual(['events', 'snapshots', 'sqlite_sequence', 'streams']);
     raw.close();
     const streams = (await readEverything(file)).map((event) => event.stream).sort();
     expect(streams).toEqual(labels.map((label) => `opened-by-${label}`));

@@ -17,11 +17,15 @@ import { DuplicateEventError, StoreUnavailableError } from '../../errors.js';
 import type { StoredEvent } from '../../events/envelope.js';
 import {
   checkExpectedVersion,
+  checkFencingTerm,
   prepareEvents,
   validateExpectedVersion,
+  validateFencingTerm,
   type PreparedEvent,
 } from '../append-rules.js';
-import type { AppendResult, EventStore, StoreOptions, StreamInfo } from '../engine.js';
+import type { AppendResult, EventStore, Snapshot, StoreOptions, StreamInfo } from '../engine.js';
+import { prepareSnapshot, type PreparedSnapshot } from '../snapshot-rules.js';
+import { SubscriptionHub } from '../subscription-hub.js';
 import {
   compareCodePoints,
   requireStreamArgument,
@@ -43,12 +47,20 @@ interface EventRecord {
 }
 
 export function memoryStore(options?: StoreOptions): EventStore {
-  const { maxEventBytes, now } = resolveStoreOptions(options);
+  const { maxEventBytes, maxSnapshotBytes, now } = resolveStoreOptions(options);
   /** Every event; an event's index is its position - 1. */
   const all: EventRecord[] = [];
   /** Each stream's events; an event's index is its version - 1. */
   const streams = new Map<string, EventRecord[]>();
   const byId = new Map<string, EventRecord>();
+  /** The highest fencing term that wrote to each stream. */
+  const fencingTerms = new Map<string, number>();
+  /** The newest snapshot per stream and key. */
+  const snapshots = new Map<string, PreparedSnapshot & { at: string }>();
+  const hub = new SubscriptionHub({
+    readAfter: async (position, limit) => all.slice(position, position + limit).map(toStoredEvent),
+    lastPosition: async () => all.length,
+  });
   /** Stream ids in code point order, rebuilt only after a new stream appears. */
   let sortedStreamIds: string[] | undefined;
   let closed = false;
@@ -84,12 +96,14 @@ export function memoryStore(options?: StoreOptions): EventStore {
 
   return {
     engine: 'memory',
-    limits: Object.freeze({ maxEventBytes }),
+    limits: Object.freeze({ maxEventBytes, maxSnapshotBytes }),
 
     async appendToStream(stream, events, appendOptions): Promise<AppendResult> {
       ensureOpen();
       const expected = appendOptions?.expectedVersion === undefined ? 'any' : appendOptions.expectedVersion;
       validateExpectedVersion(expected);
+      const fencingTerm = appendOptions?.fencingTerm;
+      validateFencingTerm(fencingTerm);
       const batch = prepareEvents(stream, events, maxEventBytes, now);
 
       // A retry answers before the version check: the stream has moved on by the retried batch itself.
@@ -98,6 +112,7 @@ export function memoryStore(options?: StoreOptions): EventStore {
 
       const streamEvents = streams.get(stream);
       const current = streamEvents?.length ?? 0;
+      checkFencingTerm(stream, fencingTerm, fencingTerms.get(stream) ?? 0);
       checkExpectedVersion(stream, expected, current);
       for (const event of batch) {
         if (byId.has(event.id)) throw new DuplicateEventError(event.id, stream);
@@ -126,6 +141,8 @@ export function memoryStore(options?: StoreOptions): EventStore {
         byId.set(record.id, record);
         return record;
       });
+      if (fencingTerm !== undefined) fencingTerms.set(stream, fencingTerm);
+      if (hub.active) queueMicrotask(() => hub.wake());
       return appendResult(stream, stored);
     },
 
@@ -171,11 +188,47 @@ export function memoryStore(options?: StoreOptions): EventStore {
       return found;
     },
 
+    async saveSnapshot(snapshot) {
+      ensureOpen();
+      const prepared = prepareSnapshot(snapshot, maxSnapshotBytes);
+      const slot = snapshotSlot(prepared.stream, prepared.key);
+      const saved = snapshots.get(slot);
+      if (saved !== undefined && saved.version > prepared.version) return;
+      snapshots.set(slot, { ...prepared, at: now().toISOString() });
+    },
+
+    async readSnapshot(stream, key) {
+      ensureOpen();
+      requireStreamArgument(stream);
+      const saved = snapshots.get(snapshotSlot(stream, key));
+      if (saved === undefined) return undefined;
+      const snapshot: Snapshot = {
+        stream: saved.stream,
+        key: saved.key,
+        version: saved.version,
+        fingerprint: saved.fingerprint,
+        state: JSON.parse(saved.stateJson) as unknown,
+        at: saved.at,
+      };
+      return snapshot;
+    },
+
+    async subscribe(listener, subscribeOptions) {
+      ensureOpen();
+      return hub.subscribe(listener, subscribeOptions);
+    },
+
     async close() {
       // Closing twice is harmless; the memory is released with the store itself.
       closed = true;
+      await hub.closeAll();
     },
   };
+}
+
+function snapshotSlot(stream: string, key: string): string {
+  // A stream id holds no control character, so NUL cannot be part of one.
+  return `${stream}\u0000${key}`;
 }
 
 function appendResult(stream: string, records: readonly EventRecord[]): AppendResult {

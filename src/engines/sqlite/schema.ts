@@ -37,11 +37,22 @@ const MIGRATIONS: readonly string[] = [
 
   -- readAll filtered by names walks each name's events in position order.
   CREATE INDEX events_by_name ON events (name, position);
+
+  -- The newest snapshot of each stream for each key (an actor class).
+  CREATE TABLE snapshots (
+    stream TEXT NOT NULL,
+    key TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
+    state TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (stream, key)
+  ) STRICT;
   `,
 ];
 
 /** The tables the migrations create: a file that already holds one of them at version 0 is not ours. */
-const OWN_TABLES = ['events', 'streams'];
+const OWN_TABLES = ['events', 'streams', 'snapshots'];
 
 export function readSchemaVersion(db: Database.Database): number {
   return db.pragma('user_version', { simple: true }) as number;

@@ -19,8 +19,10 @@ import { CorruptEventError, DuplicateEventError, StoreUnavailableError, UsageErr
 import type { StoredEvent } from '../../events/envelope.js';
 import {
   checkExpectedVersion,
+  checkFencingTerm,
   prepareEvents,
   validateExpectedVersion,
+  validateFencingTerm,
   type PreparedEvent,
 } from '../append-rules.js';
 import type { AppendResult, EventStore, ExpectedVersion, StoreOptions, StreamInfo } from '../engine.js';
@@ -32,7 +34,11 @@ import {
   resolveReadStream,
   resolveStoreOptions,
 } from '../options.js';
+import { prepareSnapshot } from '../snapshot-rules.js';
+import { SubscriptionHub } from '../subscription-hub.js';
+import { DEFAULT_POLL_INTERVAL_MS, watchForChanges } from './change-watcher.js';
 import { openConnection, type SynchronousMode } from './connection.js';
+import { sqliteSnapshots, type SqliteSnapshots } from './snapshots.js';
 import { EVENT_COLUMNS, EVENT_COLUMNS_WITH_STREAM, eventFromRow } from './row-mapping.js';
 import { describeFile, sqliteCode, storeErrorFrom } from './sqlite-errors.js';
 
@@ -58,6 +64,11 @@ export interface SqliteStoreOptions extends StoreOptions {
    * only source of truth, so the default does not trade them for speed.
    */
   synchronous?: SynchronousMode;
+  /**
+   * How often a subscribed store checks the file for commits made by other processes, in
+   * milliseconds (default 10). Appends made through this store are notified at once.
+   */
+  pollIntervalMs?: number;
 }
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
@@ -73,6 +84,7 @@ export function sqliteStore(options: SqliteStoreOptions): EventStore {
     readonly = false,
     busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS,
     synchronous = 'full',
+    pollIntervalMs = DEFAULT_POLL_INTERVAL_MS,
   } = options ?? {};
   if (typeof file !== 'string' || file === '') {
     throw new UsageError(`sqliteStore needs { file }: a file path or ':memory:'`);
@@ -85,11 +97,18 @@ export function sqliteStore(options: SqliteStoreOptions): EventStore {
   if (synchronous !== 'full' && synchronous !== 'normal') {
     throw new UsageError(`synchronous must be 'full' or 'normal', got ${String(synchronous)}`);
   }
-  const { maxEventBytes, now } = resolveStoreOptions(options);
+  if (!Number.isSafeInteger(pollIntervalMs) || pollIntervalMs < 1) {
+    throw new UsageError(
+      `pollIntervalMs must be a whole number of milliseconds >= 1, got ${String(pollIntervalMs)}`,
+    );
+  }
+  const { maxEventBytes, maxSnapshotBytes, now } = resolveStoreOptions(options);
   const db = openConnection({ file, readonly: readonly === true, busyTimeoutMs, synchronous });
   let statements: ReturnType<typeof prepareStatements>;
+  let snapshots: SqliteSnapshots;
   try {
     statements = prepareStatements(db);
+    snapshots = sqliteSnapshots(db);
   } catch (error) {
     db.close();
     throw storeErrorFrom(error, file);
@@ -163,10 +182,22 @@ export function sqliteStore(options: SqliteStoreOptions): EventStore {
   }
 
   const appendInTransaction = db.transaction(
-    (stream: string, batch: readonly PreparedEvent[], expected: ExpectedVersion) => {
+    (
+      stream: string,
+      batch: readonly PreparedEvent[],
+      expected: ExpectedVersion,
+      fencingTerm: number | undefined,
+    ) => {
       // A retry answers before the version check: the stream has moved on by the retried batch itself.
       const retried = findRetriedBatch(stream, batch);
       if (retried) return appendResult(stream, retried);
+      if (fencingTerm !== undefined) {
+        checkFencingTerm(
+          stream,
+          fencingTerm,
+          (statements.fencingTerm.get(stream) as number | undefined) ?? 0,
+        );
+      }
       const current = currentVersion(stream);
       checkExpectedVersion(stream, expected, current);
       if (batch.length === 0) return { stream, events: [], version: current };
@@ -184,7 +215,8 @@ export function sqliteStore(options: SqliteStoreOptions): EventStore {
           meta: JSON.parse(event.metaJson) as StoredEvent['meta'],
         };
       });
-      statements.upsertStream.run(stream, current + batch.length);
+      if (fencingTerm === undefined) statements.upsertStream.run(stream, current + batch.length);
+      else statements.upsertFencedStream.run(stream, current + batch.length, fencingTerm);
       return appendResult(stream, events);
     },
   );
@@ -235,16 +267,33 @@ export function sqliteStore(options: SqliteStoreOptions): EventStore {
     return rows.sort((left, right) => (left[0] as number) - (right[0] as number)).slice(0, limit);
   });
 
+  const hub = new SubscriptionHub({
+    readAfter: async (position, limit) =>
+      use(() => (statements.readAll.all(position, limit) as Row[]).map((row) => eventFromRow(row))),
+    lastPosition: async () => use(() => statements.lastPosition.get() as number),
+    onActiveChange: (active) => watcher.setActive(active),
+  });
+  const watcher = watchForChanges(
+    db,
+    pollIntervalMs,
+    () => hub.wake(),
+    (error) => hub.reportError(storeErrorFrom(error, file)),
+  );
+
   return {
     engine: 'sqlite',
-    limits: Object.freeze({ maxEventBytes }),
+    limits: Object.freeze({ maxEventBytes, maxSnapshotBytes }),
 
     async appendToStream(stream, events, appendOptions): Promise<AppendResult> {
       return use(() => {
         const expected = appendOptions?.expectedVersion === undefined ? 'any' : appendOptions.expectedVersion;
         validateExpectedVersion(expected);
+        const fencingTerm = appendOptions?.fencingTerm;
+        validateFencingTerm(fencingTerm);
         const batch = prepareEvents(stream, events, maxEventBytes, now);
-        return appendInTransaction.immediate(stream, batch, expected);
+        const result = appendInTransaction.immediate(stream, batch, expected, fencingTerm);
+        if (hub.active) queueMicrotask(() => hub.wake());
+        return result;
       });
     },
 
@@ -298,10 +347,28 @@ export function sqliteStore(options: SqliteStoreOptions): EventStore {
       });
     },
 
+    async saveSnapshot(snapshot) {
+      use(() => snapshots.save(prepareSnapshot(snapshot, maxSnapshotBytes), now().toISOString()));
+    },
+
+    async readSnapshot(stream, key) {
+      return use(() => {
+        requireStreamArgument(stream);
+        return snapshots.read(stream, key);
+      });
+    },
+
+    async subscribe(listener, subscribeOptions) {
+      use(() => undefined);
+      return hub.subscribe(listener, subscribeOptions);
+    },
+
     async close() {
       // Closing twice is harmless: a shutdown path may not know whether the store was closed.
       if (closed) return;
       closed = true;
+      watcher.stop();
+      await hub.closeAll();
       try {
         db.close();
       } catch (error) {
@@ -321,9 +388,15 @@ function appendResult(stream: string, events: StoredEvent[]): AppendResult {
 function prepareStatements(db: Database.Database) {
   return {
     streamVersion: db.prepare('SELECT version FROM streams WHERE stream = ?').pluck(),
+    lastPosition: db.prepare('SELECT coalesce(max(position), 0) FROM events').pluck(),
     eventById: db.prepare('SELECT stream, version FROM events WHERE id = ?').raw(),
     insertEvent: db.prepare(
       'INSERT INTO events (id, stream, version, name, data, meta, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    fencingTerm: db.prepare('SELECT fencing_term FROM streams WHERE stream = ?').pluck(),
+    upsertFencedStream: db.prepare(
+      `INSERT INTO streams (stream, version, fencing_term) VALUES (?, ?, ?) ON CONFLICT (stream)
+       DO UPDATE SET version = excluded.version, fencing_term = max(fencing_term, excluded.fencing_term)`,
     ),
     upsertStream: db.prepare(
       'INSERT INTO streams (stream, version) VALUES (?, ?) ON CONFLICT (stream) DO UPDATE SET version = excluded.version',

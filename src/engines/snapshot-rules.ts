@@ -1,0 +1,58 @@
+/**
+ * The rules every engine applies to a snapshot before storing it, so that all engines refuse the
+ * same snapshots with the same errors: its stream and key, a version, a fingerprint, and a state
+ * that is JSON-safe and under the size limit.
+ */
+import { InvalidEventError } from '../errors.js';
+import { encodeJson } from '../events/json-data.js';
+import { isWellFormedText, validateStreamId } from '../events/names.js';
+import type { NewSnapshot } from './engine.js';
+
+/** The longest snapshot key and fingerprint, in UTF-16 units. */
+export const MAX_SNAPSHOT_LABEL_LENGTH = 256;
+/** The default limit of one snapshot's state once encoded as JSON (UTF-8 bytes). */
+export const DEFAULT_MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024;
+
+/** A snapshot checked and encoded, ready to be written. */
+export interface PreparedSnapshot {
+  readonly stream: string;
+  readonly key: string;
+  readonly version: number;
+  readonly fingerprint: string;
+  readonly stateJson: string;
+}
+
+export function prepareSnapshot(snapshot: NewSnapshot, maxSnapshotBytes: number): PreparedSnapshot {
+  if (typeof snapshot !== 'object' || snapshot === null)
+    throw new InvalidEventError('snapshot', 'must be an object');
+  validateStreamId(snapshot.stream, 'snapshot.stream');
+  validateLabel(snapshot.key, 'snapshot.key');
+  validateLabel(snapshot.fingerprint, 'snapshot.fingerprint');
+  if (!Number.isSafeInteger(snapshot.version) || snapshot.version < 1) {
+    throw new InvalidEventError(
+      'snapshot.version',
+      `must be a whole number >= 1, got ${String(snapshot.version)}`,
+    );
+  }
+  return {
+    stream: snapshot.stream,
+    key: snapshot.key,
+    version: snapshot.version,
+    fingerprint: snapshot.fingerprint,
+    stateJson: encodeJson(snapshot.state, 'snapshot.state', maxSnapshotBytes),
+  };
+}
+
+function validateLabel(label: unknown, path: string): void {
+  if (
+    typeof label !== 'string' ||
+    label.length === 0 ||
+    label.length > MAX_SNAPSHOT_LABEL_LENGTH ||
+    !isWellFormedText(label)
+  ) {
+    throw new InvalidEventError(
+      path,
+      `must be well-formed text of 1 to ${MAX_SNAPSHOT_LABEL_LENGTH} characters`,
+    );
+  }
+}

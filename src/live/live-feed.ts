@@ -1,0 +1,209 @@
+/**
+ * The live feed: turns a store's notifications into events in version order, per stream, for
+ * every consumer in this process. One feed per store, so a process holds one engine subscription
+ * (one connection, one poller) however many live actors it has.
+ *
+ * For each consumer it buffers what arrives early, drops what it already has, reads the store
+ * for notifications that do not carry their event, and, when a gap stays open longer than a short
+ * wait, reads the missing versions from the store. A consumer that starts watching also reads
+ * what was stored between its own last read and the moment it joined, so nothing falls between.
+ */
+import type { Logger } from '../container.js';
+import type { EventNotification, EventStore, Subscription } from '../engines/engine.js';
+import type { StoredEvent } from '../events/envelope.js';
+import { StreamOrder } from './stream-order.js';
+
+/** How long a gap may stay open before the feed reads the missing versions from the store. */
+export const DEFAULT_GAP_WAIT_MS = 25;
+
+export type LiveListener = (events: readonly StoredEvent[]) => void;
+
+export interface LiveWatch {
+  /** Stops the deliveries to this consumer. */
+  close(): void;
+}
+
+interface Consumer {
+  readonly stream: string;
+  readonly order: StreamOrder;
+  readonly listener: LiveListener;
+  closed: boolean;
+  /** A read from the store in progress, so that reads for one consumer never overlap. */
+  reading: Promise<void> | undefined;
+  gapTimer: NodeJS.Timeout | undefined;
+}
+
+const feeds = new WeakMap<EventStore, LiveFeed>();
+
+export class LiveFeed {
+  readonly #store: EventStore;
+  readonly #logger: Logger | undefined;
+  readonly #gapWaitMs: number;
+  readonly #consumers = new Map<string, Set<Consumer>>();
+  #subscription: Promise<Subscription> | undefined;
+
+  /** The feed of `store` in this process, made on first use. */
+  static of(store: EventStore, logger?: Logger): LiveFeed {
+    let feed = feeds.get(store);
+    if (feed === undefined) {
+      feed = new LiveFeed(store, { ...(logger === undefined ? {} : { logger }) });
+      feeds.set(store, feed);
+    }
+    return feed;
+  }
+
+  constructor(store: EventStore, options: { logger?: Logger; gapWaitMs?: number } = {}) {
+    this.#store = store;
+    this.#logger = options.logger;
+    this.#gapWaitMs = options.gapWaitMs ?? DEFAULT_GAP_WAIT_MS;
+  }
+
+  /** How many consumers are watching, over all streams. */
+  get consumerCount(): number {
+    let count = 0;
+    for (const consumers of this.#consumers.values()) count += consumers.size;
+    return count;
+  }
+
+  /**
+   * Delivers to `listener`, in version order and each once, every event of `stream` from
+   * `nextVersion` on. Resolves once the feed is live for it.
+   */
+  async watch(stream: string, nextVersion: number, listener: LiveListener): Promise<LiveWatch> {
+    const consumer: Consumer = {
+      stream,
+      order: new StreamOrder(nextVersion),
+      listener,
+      closed: false,
+      reading: undefined,
+      gapTimer: undefined,
+    };
+    let consumers = this.#consumers.get(stream);
+    if (consumers === undefined) {
+      consumers = new Set();
+      this.#consumers.set(stream, consumers);
+    }
+    consumers.add(consumer);
+    try {
+      await this.#ensureSubscribed();
+    } catch (error) {
+      this.#remove(consumer);
+      throw error;
+    }
+    // Events stored after the consumer's last read but before the subscription saw them.
+    await this.#readFromStore(consumer);
+    return { close: () => this.#remove(consumer) };
+  }
+
+  /** Closes the engine subscription and forgets every consumer. */
+  async close(): Promise<void> {
+    for (const consumers of this.#consumers.values())
+      for (const consumer of consumers) this.#remove(consumer);
+    await this.#unsubscribe();
+  }
+
+  #ensureSubscribed(): Promise<Subscription> {
+    this.#subscription ??= this.#store
+      .subscribe((notifications) => this.#onNotifications(notifications), {
+        onError: (error) =>
+          this.#logger?.warn('the live feed lost its notifications; it will catch up', { error }),
+      })
+      .catch((error: unknown) => {
+        this.#subscription = undefined;
+        throw error;
+      });
+    return this.#subscription;
+  }
+
+  async #unsubscribe(): Promise<void> {
+    const subscription = this.#subscription;
+    this.#subscription = undefined;
+    if (subscription !== undefined) await (await subscription.catch(() => undefined))?.close();
+  }
+
+  #remove(consumer: Consumer): void {
+    if (consumer.closed) return;
+    consumer.closed = true;
+    clearTimeout(consumer.gapTimer);
+    const consumers = this.#consumers.get(consumer.stream);
+    consumers?.delete(consumer);
+    if (consumers?.size === 0) this.#consumers.delete(consumer.stream);
+    if (this.#consumers.size === 0) void this.#unsubscribe();
+  }
+
+  #onNotifications(notifications: readonly EventNotification[]): void {
+    const byStream = new Map<string, EventNotification[]>();
+    for (const notification of notifications) {
+      if (!this.#consumers.has(notification.stream)) continue;
+      let list = byStream.get(notification.stream);
+      if (list === undefined) byStream.set(notification.stream, (list = []));
+      list.push(notification);
+    }
+    for (const [stream, list] of byStream) {
+      const events = list.flatMap((notification) =>
+        notification.event === undefined ? [] : [notification.event],
+      );
+      const announcedOnly = events.length < list.length;
+      for (const consumer of this.#consumers.get(stream) ?? []) {
+        this.#offer(consumer, events);
+        // An event too large for its notification is read from the store.
+        if (announcedOnly) void this.#readFromStore(consumer);
+      }
+    }
+  }
+
+  #offer(consumer: Consumer, events: readonly StoredEvent[]): void {
+    if (consumer.closed) return;
+    const ready = consumer.order.offer(events);
+    if (ready.length > 0) this.#deliver(consumer, ready);
+    this.#watchGap(consumer);
+  }
+
+  #deliver(consumer: Consumer, events: readonly StoredEvent[]): void {
+    try {
+      consumer.listener(events);
+    } catch (error) {
+      this.#logger?.error('a live listener threw', { error, stream: consumer.stream });
+    }
+  }
+
+  /** Reads the gap from the store if it is still open after a short wait. */
+  #watchGap(consumer: Consumer): void {
+    if (consumer.order.gap === undefined) {
+      clearTimeout(consumer.gapTimer);
+      consumer.gapTimer = undefined;
+      return;
+    }
+    if (consumer.gapTimer !== undefined) return;
+    consumer.gapTimer = setTimeout(() => {
+      consumer.gapTimer = undefined;
+      if (consumer.order.gap !== undefined) void this.#readFromStore(consumer);
+    }, this.#gapWaitMs);
+    consumer.gapTimer.unref();
+  }
+
+  /** Reads every stored event from the consumer's next version on, and offers it. */
+  #readFromStore(consumer: Consumer): Promise<void> {
+    if (consumer.reading !== undefined) return consumer.reading;
+    consumer.reading = (async () => {
+      try {
+        while (!consumer.closed) {
+          const events = await this.#store.readStream(consumer.stream, {
+            fromVersion: consumer.order.nextVersion,
+            limit: 1000,
+          });
+          this.#offer(consumer, events);
+          if (events.length < 1000) return;
+        }
+      } catch (error) {
+        this.#logger?.warn('the live feed could not read a stream; it will try again on the next event', {
+          error,
+          stream: consumer.stream,
+        });
+      } finally {
+        consumer.reading = undefined;
+      }
+    })();
+    return consumer.reading;
+  }
+}
