@@ -25,8 +25,12 @@ import { LiveFeed, type LiveWatch } from '../live/live-feed.js';
 import { ActorCore, type FiredEvent } from './actor-core.js';
 import { registerLibraryClass } from './handlers.js';
 
-/** Appends (or command runs) tried before the conflict is reported. */
-const MAX_APPEND_ATTEMPTS = 12;
+/**
+ * Appends (or command runs) tried before the conflict is reported. Each attempt follows the
+ * winners, so only a stream that other writers keep ahead of for this long gives up: with the
+ * backoff below, that is about half a minute of uninterrupted losing.
+ */
+const MAX_APPEND_ATTEMPTS = 1000;
 /** The longest pause between two attempts; pauses grow from 1 ms, with jitter. */
 const MAX_BACKOFF_MS = 50;
 
@@ -62,6 +66,8 @@ export class LiveActor<
     for (let attempt = 1; ; attempt++) {
       await this.settled();
       await this.exclusive(() => this.#readWinners());
+      // The command decides on this version: its events land right after it, or not at all.
+      const decidedOn = this.confirmedVersion;
       const run = this.captureFired(command);
       const { fired } = run;
       if (run.threw || typeof (run.result as PromiseLike<unknown> | undefined)?.then === 'function') {
@@ -78,7 +84,9 @@ export class LiveActor<
       const result = run.result;
       if (fired.length === 0) return result;
       try {
-        await this.exclusive(() => this.#appendOnce(fired, { keepOnConflict: false }));
+        await this.exclusive(() =>
+          this.#appendOnce(fired, { expectedVersion: decidedOn, keepOnConflict: false }),
+        );
         return result;
       } catch (error) {
         for (const each of fired) each.reject(error);
@@ -109,14 +117,18 @@ export class LiveActor<
   protected async appendFired(batch: FiredEvent[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.#appendOnce(batch, { keepOnConflict: attempt < MAX_APPEND_ATTEMPTS });
+        await this.#appendOnce(batch, {
+          expectedVersion: this.confirmedVersion,
+          keepOnConflict: attempt < MAX_APPEND_ATTEMPTS,
+        });
         return;
       } catch (error) {
         if (!(error instanceof ConcurrencyError) || attempt >= MAX_APPEND_ATTEMPTS) throw error;
       }
-      // The batch stays pending: re-applied on top of the winners, it is appended again.
-      await this.#readWinners();
+      // The batch stays pending: re-applied on top of the winners, it is appended again. The
+      // winners are read after the pause, so the next attempt expects the newest version.
       await sleep(backoff(attempt));
+      await this.#readWinners();
     }
   }
 
@@ -140,13 +152,16 @@ export class LiveActor<
    * confirmed and their promises resolved; on a failure they are taken out of the state, unless
    * it is a conflict and the caller will rebase them.
    */
-  async #appendOnce(batch: FiredEvent[], options: { keepOnConflict: boolean }): Promise<void> {
+  async #appendOnce(
+    batch: FiredEvent[],
+    options: { expectedVersion: number; keepOnConflict: boolean },
+  ): Promise<void> {
     let result;
     try {
       result = await this.container.store.appendToStream(
         this.id,
         batch.map((fired) => fired.event),
-        { expectedVersion: this.confirmedVersion },
+        { expectedVersion: options.expectedVersion },
       );
     } catch (error) {
       if (!(options.keepOnConflict && error instanceof ConcurrencyError)) {
