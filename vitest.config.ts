@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^omniscient\/sqlite$/, replacement: source('sqlite.ts') },
+      { find: /^omniscient\/postgres$/, replacement: source('postgres.ts') },
       { find: /^omniscient\/testing$/, replacement: source('testing.ts') },
       { find: /^omniscient$/, replacement: source('index.ts') },
     ],

@@ -97,6 +97,21 @@ export function describeEngineDuties(open: Open): void {
       ).rejects.toBeInstanceOf(FencedError);
     });
 
+    it('fences an append of no events too, which leaves the term as it is', async () => {
+      const store = await open();
+      await store.appendToStream('leader', [{ name: 'a' }], { fencingTerm: 2 });
+      await expect(store.appendToStream('leader', [], { fencingTerm: 1 })).rejects.toBeInstanceOf(
+        FencedError,
+      );
+      expect(await store.appendToStream('leader', [], { fencingTerm: 7 })).toEqual({
+        stream: 'leader',
+        events: [],
+        version: 1,
+      });
+      await store.appendToStream('leader', [{ name: 'b' }], { fencingTerm: 3 });
+      expect(await store.streamVersion('leader')).toBe(2);
+    });
+
     it('refuses a term that is not a whole number >= 1 with InvalidEventError', async () => {
       const store = await open();
       for (const term of [0, -1, 1.5, Number.NaN, '2']) {
@@ -147,6 +162,17 @@ export function describeEngineDuties(open: Open): void {
       expect(await store.readSnapshot('player-1', 'Player')).toMatchObject({
         version: 9,
         state: { lives: 9 },
+      });
+    });
+
+    it('replaces a snapshot with one of the same version', async () => {
+      const store = await open();
+      await store.saveSnapshot(snapshot);
+      await store.saveSnapshot({ ...snapshot, fingerprint: 'f2', state: { lives: 30 } });
+      expect(await store.readSnapshot('player-1', 'Player')).toMatchObject({
+        version: 3,
+        fingerprint: 'f2',
+        state: { lives: 30 },
       });
     });
 

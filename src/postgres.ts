@@ -1,0 +1,14 @@
+/**
+ * `omniscient/postgres`: the store that processes on many machines share, on PostgreSQL through
+ * `pg`. `postgresStore({ connectionString })` opens its own pool; `postgresStore({ pool })` works
+ * through a pool the caller keeps. The store's tables live in one schema (`{ schema }`, default
+ * `omniscient`), created and migrated on first use.
+ */
+export { postgresStore } from './engines/postgres/postgres-store.js';
+export type {
+  PostgresConnection,
+  PostgresEventStore,
+  PostgresStoreOptions,
+} from './engines/postgres/postgres-store.js';
+export { DEFAULT_SCHEMA } from './engines/postgres/identifiers.js';
+export { DEFAULT_CONNECTION_RETRY_MS, DEFAULT_POOL_SIZE } from './engines/postgres/connection.js';
