@@ -80,7 +80,9 @@ export class FencedError extends OmniscientError {
     /** The highest term that has written to the stream. */
     readonly currentTerm: number,
   ) {
-    super(`stream "${stream}" was written with fencing term ${currentTerm}; an append with term ${term} is refused`);
+    super(
+      `stream "${stream}" was written with fencing term ${currentTerm}; an append with term ${term} is refused`,
+    );
   }
 }
 
