@@ -5,7 +5,7 @@
  */
 import { InvalidEventError } from '../errors.js';
 import { encodeJson } from '../events/json-data.js';
-import { isWellFormedText, validateStreamId } from '../events/names.js';
+import { hasControlCharacter, isWellFormedText, validateStreamId } from '../events/names.js';
 import type { NewSnapshot } from './engine.js';
 
 /** The longest snapshot key and fingerprint, in UTF-16 units. */
@@ -48,11 +48,12 @@ function validateLabel(label: unknown, path: string): void {
     typeof label !== 'string' ||
     label.length === 0 ||
     label.length > MAX_SNAPSHOT_LABEL_LENGTH ||
-    !isWellFormedText(label)
+    !isWellFormedText(label) ||
+    hasControlCharacter(label)
   ) {
     throw new InvalidEventError(
       path,
-      `must be well-formed text of 1 to ${MAX_SNAPSHOT_LABEL_LENGTH} characters`,
+      `must be well-formed text of 1 to ${MAX_SNAPSHOT_LABEL_LENGTH} characters, with no control character`,
     );
   }
 }

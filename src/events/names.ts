@@ -19,6 +19,11 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 // In a `u` regular expression a surrogate pair is one code point: only a lone half matches.
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
+/** True when `text` holds a control character (C0, C1, or a line or paragraph separator). */
+export function hasControlCharacter(text: string): boolean {
+  return CONTROL.test(text);
+}
+
 /** True when `text` is well-formed UTF-16, so that every store keeps it as it is. */
 export function isWellFormedText(text: string): boolean {
   return !LONE_SURROGATE.test(text);

@@ -199,6 +199,7 @@ export function describeEngineDuties(open: Open): void {
       ['a state that is not JSON-safe', { state: { n: 1n } }, 'snapshot.state.n'],
       ['an empty key', { key: '' }, 'snapshot.key'],
       ['an empty fingerprint', { fingerprint: '' }, 'snapshot.fingerprint'],
+      ['a key with a NUL', { key: 'a\u0000b' }, 'snapshot.key'],
       ['a version below 1', { version: 0 }, 'snapshot.version'],
       ['an invalid stream id', { stream: 'a\nb' }, 'snapshot.stream'],
     ])('refuses %s with InvalidEventError', async (_case, change, path) => {
