@@ -76,6 +76,8 @@ export class LiveActor<
           : new UsageError(
               'a command run by RerunOnConflict must be synchronous: it runs again on a conflict',
             );
+        // A promise the command returned would reject with its dropped events: nobody awaits it.
+        if (!run.threw) Promise.resolve(run.result).catch(() => undefined);
         // The command refused (or cannot be re-run): what it fired is dropped, never stored.
         this.#forget(fired.map((each) => each.event.id));
         for (const each of fired) each.reject(refusal);

@@ -31,11 +31,18 @@ export function prepareEvents(
   const prepared: PreparedEvent[] = new Array(events.length);
   const seen = events.length > 1 ? new Set<string>() : undefined;
   let defaultAt: string | undefined;
+  // A batch usually repeats one name: a name equal to the one just checked needs no second check.
+  let checkedName: unknown;
   for (let index = 0; index < events.length; index++) {
     const event = events[index];
-    const path = `events[${index}]`;
-    if (typeof event !== 'object' || event === null) throw new InvalidEventError(path, 'must be an object');
-    validateEventName(event.name, `${path}.name`);
+    if (typeof event !== 'object' || event === null) {
+      throw new InvalidEventError(`events[${index}]`, 'must be an object');
+    }
+    const name = event.name;
+    if (name !== checkedName || typeof name !== 'string') {
+      validateEventName(name, `events[${index}].name`);
+      checkedName = name;
+    }
     const id = event.id ?? randomUUID();
     if (
       typeof id !== 'string' ||
@@ -44,35 +51,78 @@ export function prepareEvents(
       !isWellFormedText(id)
     ) {
       throw new InvalidEventError(
-        `${path}.id`,
+        `events[${index}].id`,
         `must be well-formed text of 1 to ${MAX_EVENT_ID_LENGTH} characters`,
       );
     }
     if (seen) {
-      if (seen.has(id)) throw new InvalidEventError(`${path}.id`, `"${id}" appears twice in one append`);
+      if (seen.has(id)) {
+        throw new InvalidEventError(`events[${index}].id`, `"${id}" appears twice in one append`);
+      }
       seen.add(id);
     }
     const meta = event.meta ?? {};
     if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
-      throw new InvalidEventError(`${path}.meta`, 'must be a plain object');
+      throw new InvalidEventError(`events[${index}].meta`, 'must be a plain object');
     }
     prepared[index] = {
       id,
-      name: event.name,
-      dataJson: encodeJson(event.data, `${path}.data`, maxEventBytes),
-      metaJson: encodeJson(meta, `${path}.meta`, maxEventBytes),
-      at: event.at === undefined ? (defaultAt ??= now().toISOString()) : isoTime(event.at, `${path}.at`),
+      name,
+      dataJson: encodeJson(event.data, () => `events[${index}].data`, maxEventBytes),
+      metaJson: encodeJson(meta, () => `events[${index}].meta`, maxEventBytes),
+      at:
+        event.at === undefined
+          ? (defaultAt ??= now().toISOString())
+          : isoTime(event.at, `events[${index}].at`),
     };
   }
   return prepared;
 }
 
+/**
+ * `at` as `Date#toISOString()` writes it. A string already in that exact form is kept as it is:
+ * parsing and formatting it again would give the same text back, at a cost that showed in the
+ * appends' profile.
+ */
 function isoTime(at: string | Date, path: string): string {
+  if (typeof at === 'string' && isCanonicalIsoTime(at)) return at;
   const date = at instanceof Date ? at : typeof at === 'string' ? new Date(at) : undefined;
   if (date === undefined || Number.isNaN(date.getTime())) {
     throw new InvalidEventError(path, 'must be a valid Date or ISO-8601 string');
   }
   return date.toISOString();
+}
+
+const CANONICAL_ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/**
+ * True when `new Date(at).toISOString() === at`: the `YYYY-MM-DDTHH:mm:ss.sssZ` shape with every
+ * field in range. Out-of-range days matter: `Date` reads February 30 as March 1, so such a string
+ * goes the long way and is stored as the date it means.
+ */
+function isCanonicalIsoTime(at: string): boolean {
+  if (!CANONICAL_ISO_TIME.test(at)) return false;
+  const month = twoDigits(at, 5);
+  const day = twoDigits(at, 8);
+  return (
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    (day <= 28 || day <= daysInMonth(Number(at.slice(0, 4)), month)) &&
+    twoDigits(at, 11) <= 23 &&
+    twoDigits(at, 14) <= 59 &&
+    twoDigits(at, 17) <= 59
+  );
+}
+
+/** The number written by the two ASCII digits at `index` (the shape was checked already). */
+function twoDigits(text: string, index: number): number {
+  return (text.charCodeAt(index) - 48) * 10 + text.charCodeAt(index + 1) - 48;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** Validates an expected version given by a caller (before any I/O). */

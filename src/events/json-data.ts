@@ -14,20 +14,73 @@ import { InvalidEventError } from '../errors.js';
 /** The default limit of one event's data once encoded as JSON (UTF-8 bytes). */
 export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 
-/** Checks `value` is JSON-safe and under `maxBytes` once encoded, and returns its JSON text. */
-export function encodeJson(value: unknown, path: string, maxBytes: number): string {
-  checkJsonSafe(value, path, new Set());
+/**
+ * Checks `value` is JSON-safe and under `maxBytes` once encoded, and returns its JSON text. `path`
+ * names the value in an error; it may be given as a function, called only if there is an error.
+ */
+export function encodeJson(value: unknown, path: string | (() => string), maxBytes: number): string {
+  // Nearly every value is safe, so the walk that knows paths runs only to name a problem, or to
+  // decide about a value nested deeper than the quick walk goes (a cycle, or just deep data).
+  if (!isJsonSafe(value, 0)) checkJsonSafe(value, pathText(path), new Set());
   const json = JSON.stringify(value === undefined ? null : value);
   // Every UTF-16 unit is at most 3 UTF-8 bytes: measure only when the text could be over the limit.
   if (json.length * 3 > maxBytes) {
     const bytes = Buffer.byteLength(json, 'utf8');
     if (bytes > maxBytes) {
-      throw new InvalidEventError(path, `is ${bytes} bytes as JSON; the limit is ${maxBytes}`);
+      throw new InvalidEventError(pathText(path), `is ${bytes} bytes as JSON; the limit is ${maxBytes}`);
     }
   }
   return json;
 }
 
+function pathText(path: string | (() => string)): string {
+  return typeof path === 'string' ? path : path();
+}
+
+/**
+ * How deep `isJsonSafe` follows objects before leaving the decision to `checkJsonSafe`. It keeps no
+ * record of the objects it is inside, so this depth is what stops it going round a cycle.
+ */
+const QUICK_WALK_DEPTH = 64;
+
+/**
+ * The same rules as `checkJsonSafe`, answered with a boolean: true only if `checkJsonSafe` would
+ * accept `value`. False may also mean "nested too deep to tell here".
+ */
+function isJsonSafe(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth === QUICK_WALK_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const item: unknown = value[index];
+      if (item === undefined || !isJsonSafe(item, depth + 1)) return false;
+    }
+    return true;
+  }
+  if (value instanceof Date) return !Number.isNaN(value.getTime());
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  if (Object.getOwnPropertySymbols(value).length > 0) return false;
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    if (!isJsonSafe((value as Record<string, unknown>)[key], depth + 1)) return false;
+  }
+  return true;
+}
+
+/** Throws `InvalidEventError` naming the path of the first value that JSON cannot hold as it is. */
 function checkJsonSafe(value: unknown, path: string, ancestors: Set<object>): void {
   switch (typeof value) {
     case 'string':

@@ -67,6 +67,20 @@ describe('a SQLite store reading a damaged row', () => {
     expect(await store.readStream('other')).toHaveLength(1);
   });
 
+  it('refuses two damaged rows whose texts would complete each other, deep in a long read', async () => {
+    const store = open();
+    await store.appendToStream(
+      'long',
+      Array.from({ length: 700 }, (_, index) => ({ name: 'counted', data: { index } })),
+    );
+    // Each text is broken alone, but side by side they would read as one valid array.
+    tamper(`UPDATE events SET data = '[1' WHERE stream = 'long' AND version = 500`);
+    tamper(`UPDATE events SET data = '2]' WHERE stream = 'long' AND version = 501`);
+    const error = await failure(store.readStream('long'));
+    expect(error.where).toMatchObject({ stream: 'long', version: 500 });
+    expect(await store.readStream('long', { toVersion: 499 })).toHaveLength(499);
+  });
+
   it('refuses meta that is not JSON, or not an object', async () => {
     const store = await storeThreeEvents();
     for (const meta of ['not json', '[1,2]', '"text"', 'null']) {

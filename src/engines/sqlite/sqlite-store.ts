@@ -41,6 +41,8 @@ import { openConnection, type SynchronousMode } from './connection.js';
 import { sqliteSnapshots, type SqliteSnapshots } from './snapshots.js';
 import { EVENT_COLUMNS, EVENT_COLUMNS_WITH_STREAM, eventFromRow } from './row-mapping.js';
 import { describeFile, sqliteCode, storeErrorFrom } from './sqlite-errors.js';
+import { MetaTexts } from './meta-texts.js';
+import { streamPages } from './stream-pages.js';
 
 export type { SynchronousMode };
 
@@ -75,6 +77,8 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 /** How many rows `readStream` fetches per query. */
 const READ_PAGE_SIZE = 1024;
+/** The fewest rows worth a page of joined texts, and the size of a read's first page. */
+const JOINED_PAGE_MIN = 256;
 
 type Row = unknown[];
 
@@ -201,6 +205,9 @@ export function sqliteStore(options: SqliteStoreOptions): EventStore {
       const current = currentVersion(stream);
       checkExpectedVersion(stream, expected, current);
       if (batch.length === 0) return { stream, events: [], version: current };
+      // The events returned are parsed from the JSON just written, so that they are what a read
+      // will return: new objects, JSON values only.
+      const metas = new MetaTexts();
       const events = batch.map((event, index): StoredEvent => {
         const version = current + index + 1;
         const position = insertEvent(stream, version, event);
@@ -212,7 +219,7 @@ export function sqliteStore(options: SqliteStoreOptions): EventStore {
           version,
           position,
           at: event.at,
-          meta: JSON.parse(event.metaJson) as StoredEvent['meta'],
+          meta: metas.parse(event.metaJson) as StoredEvent['meta'],
         };
       });
       if (fencingTerm === undefined) statements.upsertStream.run(stream, current + batch.length);
@@ -233,32 +240,57 @@ export function sqliteStore(options: SqliteStoreOptions): EventStore {
     return version;
   }
 
+  const pages = streamPages(db);
+
   /**
    * Reads in pages so that each page's raw rows die young instead of all of them outliving the
    * mapping, which keeps the garbage collector's share of a long read small. Pages need no shared
    * snapshot: stored versions never change, so each page continues the same history.
+   *
+   * A page of joined texts (`streamPages`) costs less per row but has a fixed cost of several
+   * microseconds, and most reads are short (an actor catching up on a few events): so a read's
+   * first rows, and any page shorter than `JOINED_PAGE_MIN`, are read row by row, and only the
+   * pages of a read that has proved long are joined. A joined page that `streamPages` cannot vouch
+   * for is read row by row too, which then names the damaged row if there is one.
    */
   function readRange(stream: string, fromVersion: number, toVersion: number, limit: number): StoredEvent[] {
     const events: StoredEvent[] = [];
     let next = fromVersion;
     while (events.length < limit) {
-      const pageSize = Math.min(READ_PAGE_SIZE, limit - events.length);
-      const rows = statements.readStream.all(stream, next, toVersion, pageSize) as Row[];
-      for (const row of rows) {
-        const event = eventFromRow(row, stream);
-        // Versions are 1..n with no gap, so a range read is dense: a jump means a row went missing.
-        if (event.version !== next) {
-          throw new CorruptEventError(
-            { stream, version: next },
-            `version ${next} is missing: the next stored version is ${event.version}`,
-          );
-        }
-        events.push(event);
-        next++;
-      }
-      if (rows.length < pageSize) break;
+      const first = events.length === 0;
+      const pageSize = Math.min(first ? JOINED_PAGE_MIN : READ_PAGE_SIZE, limit - events.length);
+      const joined = !first && pageSize >= JOINED_PAGE_MIN;
+      const read =
+        (joined ? pages.read(stream, next, toVersion, pageSize, events) : undefined) ??
+        readRows(stream, next, toVersion, pageSize, events);
+      next += read;
+      if (read < pageSize) break;
     }
     return events;
+  }
+
+  function readRows(
+    stream: string,
+    fromVersion: number,
+    toVersion: number,
+    limit: number,
+    events: StoredEvent[],
+  ): number {
+    const rows = statements.readStream.all(stream, fromVersion, toVersion, limit) as Row[];
+    let next = fromVersion;
+    for (const row of rows) {
+      const event = eventFromRow(row, stream);
+      // Versions are 1..n with no gap, so a range read is dense: a jump means a row went missing.
+      if (event.version !== next) {
+        throw new CorruptEventError(
+          { stream, version: next },
+          `version ${next} is missing: the next stored version is ${event.version}`,
+        );
+      }
+      events.push(event);
+      next++;
+    }
+    return rows.length;
   }
 
   // Several queries must see one snapshot, or a commit between them could be half seen.
