@@ -7,7 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { ConcurrencyError, FencedError, InvalidEventError, type ExpectedVersion } from '../errors.js';
 import type { NewEvent } from '../events/envelope.js';
 import { encodeJson } from '../events/json-data.js';
-import { isWellFormedText, validateEventName, validateStreamId } from '../events/names.js';
+import {
+  hasControlCharacter,
+  isWellFormedText,
+  validateEventName,
+  validateStreamId,
+} from '../events/names.js';
 
 /** An event checked and encoded, ready to be written. */
 export interface PreparedEvent {
@@ -48,11 +53,12 @@ export function prepareEvents(
       typeof id !== 'string' ||
       id.length === 0 ||
       id.length > MAX_EVENT_ID_LENGTH ||
-      !isWellFormedText(id)
+      !isWellFormedText(id) ||
+      hasControlCharacter(id)
     ) {
       throw new InvalidEventError(
         `events[${index}].id`,
-        `must be well-formed text of 1 to ${MAX_EVENT_ID_LENGTH} characters`,
+        `must be well-formed text of 1 to ${MAX_EVENT_ID_LENGTH} characters, with no control character`,
       );
     }
     if (seen) {
@@ -85,12 +91,20 @@ export function prepareEvents(
  * appends' profile.
  */
 function isoTime(at: string | Date, path: string): string {
-  if (typeof at === 'string' && isCanonicalIsoTime(at)) return at;
-  const date = at instanceof Date ? at : typeof at === 'string' ? new Date(at) : undefined;
-  if (date === undefined || Number.isNaN(date.getTime())) {
-    throw new InvalidEventError(path, 'must be a valid Date or ISO-8601 string');
+  let iso: string;
+  if (typeof at === 'string' && isCanonicalIsoTime(at)) iso = at;
+  else {
+    const date = at instanceof Date ? at : typeof at === 'string' ? new Date(at) : undefined;
+    if (date === undefined || Number.isNaN(date.getTime())) {
+      throw new InvalidEventError(path, 'must be a valid Date or ISO-8601 string');
+    }
+    iso = date.toISOString();
   }
-  return date.toISOString();
+  // Every engine must keep the time as written: years 1 to 9999 are what all of them can hold.
+  if (iso.startsWith('0000') || !CANONICAL_ISO_TIME.test(iso)) {
+    throw new InvalidEventError(path, `${iso} is outside the years 0001 to 9999`);
+  }
+  return iso;
 }
 
 const CANONICAL_ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;

@@ -822,8 +822,8 @@ export function describeEngineConformance(
         });
       }
 
-      it('refuses an event id that is empty, too long or not a string', async () => {
-        for (const id of ['', 'x'.repeat(129), 7]) {
+      it('refuses an event id that is empty, too long, not a string or holding a control character', async () => {
+        for (const id of ['', 'x'.repeat(129), 7, 'a\u0000b', 'line\nbreak']) {
           await expectRefused(
             (store) => store.appendToStream('s', [{ id, name: 'a' } as never]),
             'events[0].id',
@@ -843,8 +843,15 @@ export function describeEngineConformance(
         );
       });
 
-      it('refuses a time that is not a valid Date or ISO-8601 string', async () => {
-        for (const at of ['yesterday', new Date(Number.NaN), 12]) {
+      it('refuses a time that is not a valid Date or ISO-8601 string, or outside the years 1 to 9999', async () => {
+        for (const at of [
+          'yesterday',
+          new Date(Number.NaN),
+          12,
+          '0000-01-01T00:00:00.000Z',
+          new Date('+010000-01-01T00:00:00.000Z'),
+          new Date(-62_198_755_200_000),
+        ]) {
           await expectRefused(
             (store) => store.appendToStream('s', [{ name: 'a', at } as never]),
             'events[0].at',
