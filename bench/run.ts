@@ -5,8 +5,12 @@
  *
  *   npm run bench                       every benchmark, full length (a few minutes at most)
  *   npm run bench -- --quick            short runs, to check the figures move the right way
- *   npm run bench -- --only <name>      one benchmark (repeat --only for several)
+ *   npm run bench -- --only <name>      one benchmark (repeat --only for several); a group
+ *                                       (`sqlite`, `postgres`) runs every benchmark named <group>-…
  *   npm run bench -- --synchronous normal   SQLite commits that do not wait for the disk
+ *
+ * The PostgreSQL benchmarks use OMNISCIENT_BENCH_POSTGRES_URL (default: a local server, user
+ * postgres, database test) and are skipped, with a message, when it cannot be reached.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,10 +21,21 @@ import type { Benchmark } from './lib/benchmark.js';
 import { environment } from './lib/environment.js';
 import { removeAllDatabaseFiles } from './lib/files.js';
 import { formatTable, type BenchmarkResult } from './lib/report.js';
+import { liveBenchmarks } from './live-actor.js';
+import { postgresAppends } from './postgres-appends.js';
+import { postgresLoad } from './postgres-load.js';
+import { postgresNotify } from './postgres-notify.js';
 import { sqliteAppends } from './sqlite-appends.js';
 import { sqliteLoad } from './sqlite-load.js';
 
-const BENCHMARKS: readonly Benchmark[] = [sqliteAppends, sqliteLoad];
+const BENCHMARKS: readonly Benchmark[] = [
+  sqliteAppends,
+  sqliteLoad,
+  postgresAppends,
+  postgresLoad,
+  postgresNotify,
+  ...liveBenchmarks,
+];
 
 const RESULTS_DIRECTORY = fileURLToPath(new URL('./results/', import.meta.url));
 
@@ -48,7 +63,9 @@ async function main(): Promise<void> {
   if (!isSynchronousMode(synchronous)) {
     throw new ArgumentError(`--synchronous must be full or normal, got ${synchronous}`);
   }
-  const unknown = (values.only ?? []).filter((name) => !names.includes(name));
+  // `--only postgres` names the group of every benchmark called `postgres-…`.
+  const matches = (only: string, name: string) => name === only || name.startsWith(`${only}-`);
+  const unknown = (values.only ?? []).filter((only) => !names.some((name) => matches(only, name)));
   if (unknown.length > 0) {
     throw new ArgumentError(
       `unknown benchmark ${unknown.join(', ')}; the benchmarks are ${names.join(', ')}`,
@@ -57,7 +74,7 @@ async function main(): Promise<void> {
   const selected =
     values.only === undefined
       ? BENCHMARKS
-      : BENCHMARKS.filter((benchmark) => values.only!.includes(benchmark.name));
+      : BENCHMARKS.filter((benchmark) => values.only!.some((only) => matches(only, benchmark.name)));
 
   const machine = environment();
   const options = {
@@ -74,13 +91,23 @@ async function main(): Promise<void> {
   );
 
   const started = Date.now();
+  const skipped: string[] = [];
   const results: BenchmarkResult[] = [];
+  const ran: Benchmark[] = [];
   try {
     for (const benchmark of selected) {
       const result = await benchmark.run(options);
+      // A skipped benchmark keeps the results of its last run.
+      if (result.skipped !== undefined) {
+        skipped.push(`${benchmark.name}: skipped: ${result.skipped}`);
+        continue;
+      }
       results.push(result);
+      ran.push(benchmark);
       mkdirSync(RESULTS_DIRECTORY, { recursive: true });
-      const suffix = synchronous === 'full' ? '' : `-synchronous-${synchronous}`;
+      // `--synchronous` is a SQLite setting: other engines' results do not depend on it.
+      const suffix =
+        synchronous === 'full' || !benchmark.name.startsWith('sqlite') ? '' : `-synchronous-${synchronous}`;
       const file = path.join(RESULTS_DIRECTORY, `${benchmark.name}${suffix}.json`);
       writeFileSync(
         file,
@@ -91,7 +118,22 @@ async function main(): Promise<void> {
     removeAllDatabaseFiles();
   }
   console.error(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${RESULTS_DIRECTORY}`);
-  console.log(formatTable(results));
+  console.log(formatTables(ran, results));
+  for (const message of skipped) console.log(message);
+}
+
+/** The shared table for benchmarks without a format of their own, then one table per format. */
+function formatTables(benchmarks: readonly Benchmark[], results: readonly BenchmarkResult[]): string {
+  const groups = new Map<Benchmark['formatTable'], BenchmarkResult[]>();
+  benchmarks.forEach((benchmark, index) => {
+    const group = groups.get(benchmark.formatTable) ?? [];
+    group.push(results[index]!);
+    groups.set(benchmark.formatTable, group);
+  });
+  return [...groups]
+    .map(([format, group]) => (format ?? formatTable)(group))
+    .filter((table) => table.length > 0)
+    .join('\n\n');
 }
 
 function parseCommandLine<const Config extends ParseArgsConfig>(config: Config) {

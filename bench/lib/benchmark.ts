@@ -20,6 +20,11 @@ export interface Benchmark {
   /** Used by `--only` and as the name of the JSON file in bench/results/. */
   readonly name: string;
   run(options: BenchmarkOptions): Promise<BenchmarkResult>;
+  /**
+   * Prints this benchmark's results when the shared table does not fit them (a third side, or
+   * latencies rather than rates). Benchmarks sharing one such function share one table.
+   */
+  readonly formatTable?: (results: readonly BenchmarkResult[]) => string;
 }
 
 /** Repetitions per case: enough for a median that one noisy run cannot move. */

@@ -38,6 +38,8 @@ export interface BenchmarkResult {
   /** What the runs were made of, so that results from different settings are not compared blindly. */
   readonly settings: Readonly<Record<string, unknown>>;
   readonly cases: readonly CaseResult[];
+  /** Why the benchmark did not run (its database server unreachable, say); it then has no cases. */
+  readonly skipped?: string;
 }
 
 export function caseResult(

@@ -1,0 +1,592 @@
+/**
+ * LiveActor across processes, on SQLite (one file) and PostgreSQL (one schema), with real worker
+ * processes (`bench/workers/live-worker.ts`):
+ *
+ * - `live-latency`: a `LiveActor` fires on process A; the same actor id, loaded beforehand on
+ *   process B, runs its handler. A fires one ping at a time (each `Fire` awaited before the next)
+ *   and stamps it with the machine's monotonic clock; B notes the time its handler runs. SQLite is
+ *   measured with the store's default poll of the file (every 10 ms) and with a 1 ms poll.
+ * - `live-conflicts`: 8 processes each add their ids to one stream as fast as they can (each
+ *   `Fire` awaited before the next, so every process always has one append in flight), in two
+ *   rounds on fresh streams. Each stream is then checked: every event stored once, versions
+ *   without a gap, and every process ending with the same state.
+ * - `live-memory`: one process loads 10 000 live actors on distinct streams (run with
+ *   `--expose-gc`) and reports the heap each one takes, next to plain `Actor`s of the same state,
+ *   and how many engine subscriptions the process holds.
+ *
+ * PostgreSQL rows are skipped, with a message, when the server cannot be reached.
+ */
+import { ConflictTally, foldDigest } from './lib/live-actors.js';
+import { LiveWorker, stopAll, type WorkerMessage } from './lib/live-processes.js';
+import {
+  formatLiveTables,
+  type LiveBenchmarkResult,
+  type LiveConflictRow,
+  type LiveLatencyRow,
+  type LiveMemoryRow,
+} from './lib/live-report.js';
+import {
+  describePostgresUrl,
+  dropSchema,
+  freshSchemaName,
+  listeningConnections,
+  LIVE_POSTGRES_URL,
+  openStore,
+  postgresServerInfo,
+  type PostgresServerInfo,
+  type StoreDescription,
+} from './lib/live-stores.js';
+import type { Benchmark, BenchmarkOptions } from './lib/benchmark.js';
+import { freshDatabaseFile, removeDatabaseFile } from './lib/files.js';
+import { summarize } from './lib/measure.js';
+import { quantile } from './lib/report-postgres.js';
+import { depositEvents } from './lib/workload.js';
+
+/** The goal for the 99th percentile of fire → remote handler on PostgreSQL, in milliseconds. */
+const POSTGRES_P99_TARGET_MS = 10;
+/** Connections per worker's PostgreSQL pool: each worker has one append in flight at a time. */
+const WORKER_POOL_SIZE = 4;
+/** How long a worker may take to start, open its store and load its actors. */
+const START_TIMEOUT_MS = 60_000;
+const CONFLICT_PROCESSES = 8;
+/**
+ * Rounds of the conflict case, each on a fresh stream with the same processes, for a spread. A
+ * round of 8 × 500 events took 2–5 s on SQLite and 6–25 s on PostgreSQL on a 2-vCPU machine.
+ */
+const CONFLICT_ROUNDS = 2;
+
+type Engine = 'sqlite' | 'postgres';
+
+/** A store of `engine` for one case, made ready (schema created) before any worker opens it. */
+interface CaseStore {
+  readonly description: StoreDescription;
+  dispose(): Promise<void>;
+}
+
+async function caseStore(
+  engine: Engine,
+  label: string,
+  options: BenchmarkOptions,
+  pollIntervalMs = 10,
+): Promise<CaseStore> {
+  if (engine === 'sqlite') {
+    const file = freshDatabaseFile(`live-${label}`);
+    const description: StoreDescription = {
+      engine: 'sqlite',
+      file,
+      pollIntervalMs,
+      synchronous: options.synchronous,
+    };
+    // Creates the tables once, so that the workers do not race to.
+    await (await openStore(description)).close();
+    return { description, dispose: async () => removeDatabaseFile(file) };
+  }
+  const schema = freshSchemaName(label);
+  const description: StoreDescription = {
+    engine: 'postgres',
+    connectionString: LIVE_POSTGRES_URL,
+    schema,
+    poolSize: WORKER_POOL_SIZE,
+  };
+  try {
+    await (await openStore(description)).close();
+  } catch (error) {
+    await dropSchema(schema).catch(() => undefined);
+    throw error;
+  }
+  return { description, dispose: () => dropSchema(schema) };
+}
+
+/**
+ * The engines to run, SQLite always and PostgreSQL when its server answers (otherwise a note says
+ * why its rows are missing), and the settings to save with the results.
+ */
+async function enginesToRun(
+  benchmark: string,
+  options: BenchmarkOptions,
+  notes: string[],
+): Promise<{ engines: Engine[]; settings: Record<string, unknown> }> {
+  const server: PostgresServerInfo = await postgresServerInfo();
+  const settings: Record<string, unknown> = { sqliteSynchronous: options.synchronous };
+  if (!('unreachable' in server)) {
+    return {
+      engines: ['sqlite', 'postgres'],
+      settings: {
+        ...settings,
+        postgres: describePostgresUrl(),
+        postgresVersion: server.version,
+        postgresSynchronousCommit: server.synchronousCommit,
+        postgresPoolSizePerProcess: WORKER_POOL_SIZE,
+      },
+    };
+  }
+  const note =
+    `PostgreSQL rows skipped: no server at ${describePostgresUrl()} (${server.unreachable}); ` +
+    'set OMNISCIENT_BENCH_POSTGRES_URL or OMNISCIENT_PG_URL';
+  options.progress(`${benchmark}: ${note}`);
+  notes.push(note);
+  return { engines: ['sqlite'], settings };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Propagation latency
+
+async function measureLatency(
+  name: string,
+  store: StoreDescription,
+  count: number,
+  warmup: number,
+  p99TargetMs: number | undefined,
+  options: BenchmarkOptions,
+): Promise<LiveLatencyRow> {
+  options.progress(`live-latency: ${name}: ${count} pings after ${warmup} of warm-up`);
+  const stream = 'probe-1';
+  const listener = new LiveWorker(`${name}: listener`, { role: 'listen', store, stream, count });
+  const firer = new LiveWorker(`${name}: firer`, { role: 'fire', store, stream, count, warmup });
+  try {
+    await Promise.all([listener.next('ready', START_TIMEOUT_MS), firer.next('ready', START_TIMEOUT_MS)]);
+    await listener.checkSharedClock();
+    await firer.checkSharedClock();
+    firer.send('go');
+    const fired = await firer.next<
+      WorkerMessage & { storedAfter: number[]; seconds: number; errors: string[] }
+    >('fired', 120_000 + count * 10);
+    listener.send('finish', { waitMs: 5_000 });
+    const heard = await listener.next<
+      WorkerMessage & { heardAfter: (number | null)[]; duplicates: number; errors: string[] }
+    >('heard', 20_000);
+    const errors = [...fired.errors, ...heard.errors];
+    if (errors.length > 0) throw new Error(`${name}: the actors reported errors: ${errors.join('; ')}`);
+    const latencies = heard.heardAfter
+      .filter((value): value is number => value !== null)
+      .sort((a, b) => a - b);
+    const stored = [...fired.storedAfter].sort((a, b) => a - b);
+    // `storedAfter` is timed from just before the `Fire` that stamps `sentAt`: microseconds apart.
+    const afterStored = heard.heardAfter
+      .flatMap((heardAfter, n) => (heardAfter === null ? [] : [heardAfter - fired.storedAfter[n]!]))
+      .sort((a, b) => a - b);
+    const lost = count - latencies.length;
+    // Milliseconds to the microsecond: the clock reads finer, the machine is not that steady.
+    const at = (sorted: readonly number[], q: number) => Math.round(quantile(sorted, q) * 1000) / 1000;
+    const row: LiveLatencyRow = {
+      name,
+      events: count,
+      lost,
+      duplicates: heard.duplicates,
+      p50: at(latencies, 0.5),
+      p90: at(latencies, 0.9),
+      p99: at(latencies, 0.99),
+      max: at(latencies, 1),
+      storedP50: at(stored, 0.5),
+      storedP99: at(stored, 0.99),
+      afterStoredP50: at(afterStored, 0.5),
+      afterStoredP99: at(afterStored, 0.99),
+      firedPerSecond: Math.round(count / fired.seconds),
+    };
+    if (lost > 0 || heard.duplicates > 0) {
+      options.progress(
+        `live-latency: ${name}: ${lost} pings never reached the listener, ${heard.duplicates} reached it twice`,
+      );
+    }
+    if (p99TargetMs === undefined) return row;
+    return { ...row, p99TargetMs, met: lost === 0 && row.p99 <= p99TargetMs };
+  } finally {
+    await stopAll([listener, firer]);
+  }
+}
+
+export const liveLatency: Benchmark = {
+  name: 'live-latency',
+  formatTable: formatLiveTables,
+  async run(options) {
+    const description =
+      'time from Fire on one process to the handler of the same LiveActor id on another process, ' +
+      'one Fire in flight at a time, stamped with the machine-wide monotonic clock';
+    const count = options.quick ? 1_000 : 10_000;
+    const warmup = options.quick ? 50 : 200;
+    const notes: string[] = [];
+    const { engines, settings } = await enginesToRun('live-latency', options, notes);
+    const latencies: LiveLatencyRow[] = [];
+    for (const pollIntervalMs of [10, 1]) {
+      const store = await caseStore('sqlite', 'latency', options, pollIntervalMs);
+      try {
+        latencies.push(
+          await measureLatency(
+            `SQLite, poll every ${pollIntervalMs} ms`,
+            store.description,
+            count,
+            warmup,
+            undefined,
+            options,
+          ),
+        );
+      } finally {
+        await store.dispose();
+      }
+    }
+    if (engines.includes('postgres')) {
+      const store = await caseStore('postgres', 'latency', options);
+      try {
+        latencies.push(
+          await measureLatency(
+            'PostgreSQL',
+            store.description,
+            count,
+            warmup,
+            POSTGRES_P99_TARGET_MS,
+            options,
+          ),
+        );
+      } finally {
+        await store.dispose();
+      }
+    }
+    const result: LiveBenchmarkResult = {
+      benchmark: 'live-latency',
+      description,
+      settings: {
+        ...settings,
+        events: count,
+        warmup,
+        pace: 'one Fire awaited at a time',
+      },
+      cases: [],
+      latencies,
+      notes,
+    };
+    return result;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Conflict-heavy throughput
+
+interface RoundDone extends WorkerMessage {
+  readonly started: number;
+  readonly stored: number;
+  readonly quiet: number;
+  readonly appends: number;
+  readonly conflicts: number;
+  readonly maxConflictsPerEvent: number;
+  /** How long each of the process's `Fire`s took to be stored, in milliseconds. */
+  readonly storedAfter: readonly number[];
+  readonly failures: readonly string[];
+  readonly errors: readonly string[];
+  readonly version: number;
+  readonly state: { count: number; digest: number };
+}
+
+/**
+ * Throws unless the round's stream holds exactly the ids every process added, once each, at
+ * versions 1…n, and every process's actor ended with the state those events make in that order.
+ * Answers how many events one process stored in a row, on average: 1 when the processes take
+ * turns event by event, up to the events per process when each writes all of its own in one go.
+ */
+async function checkRound(
+  name: string,
+  store: StoreDescription,
+  stream: string,
+  round: number,
+  perProcess: number,
+  done: readonly RoundDone[],
+): Promise<number> {
+  const total = CONFLICT_PROCESSES * perProcess;
+  const problems: string[] = [];
+  done.forEach((message, worker) => {
+    if (message.failures.length > 0) {
+      problems.push(`process ${worker}: ${message.failures.length} Fires failed: ${message.failures[0]}`);
+    }
+    if (message.errors.length > 0) problems.push(`process ${worker} reported ${message.errors.join('; ')}`);
+  });
+  const reader = await openStore(store);
+  try {
+    const events = await reader.readStream(stream);
+    const expected = new Set<string>();
+    for (let worker = 0; worker < CONFLICT_PROCESSES; worker++) {
+      for (let index = 0; index < perProcess; index++) expected.add(`p${worker}-${round}-${index}`);
+    }
+    const seen = new Set<string>();
+    let digest = 0;
+    let runs = 0;
+    let lastWriter: string | undefined;
+    events.forEach((event, index) => {
+      if (event.version !== index + 1) problems.push(`event ${index} has version ${event.version}`);
+      const id = (event.data as { id: string }).id;
+      if (seen.has(id)) problems.push(`${id} stored twice`);
+      if (!expected.has(id)) problems.push(`${id} was never added`);
+      seen.add(id);
+      digest = foldDigest(digest, id);
+      const writer = id.slice(0, id.indexOf('-'));
+      if (writer !== lastWriter) runs++;
+      lastWriter = writer;
+    });
+    if (events.length !== total) problems.push(`${events.length} events stored, not ${total}`);
+    const missing = [...expected].filter((id) => !seen.has(id));
+    if (missing.length > 0)
+      problems.push(`${missing.length} ids lost, such as ${missing.slice(0, 3).join(', ')}`);
+    done.forEach((message, worker) => {
+      if (message.state.count !== total || message.state.digest !== digest) {
+        problems.push(
+          `process ${worker} ended with ${message.state.count} events in another order than the stream's`,
+        );
+      }
+    });
+    if (problems.length > 0) {
+      throw new Error(
+        `${name}, round ${round}: the stream is wrong:\n  ${problems.slice(0, 20).join('\n  ')}`,
+      );
+    }
+    return total / runs;
+  } finally {
+    await reader.close();
+  }
+}
+
+/** The median, 99th percentile and maximum of `millis`, to the microsecond. */
+function storedQuantiles(millis: readonly number[]): {
+  storedP50: number;
+  storedP99: number;
+  storedMax: number;
+} {
+  const sorted = [...millis].sort((a, b) => a - b);
+  const at = (q: number) => Math.round(quantile(sorted, q) * 1000) / 1000;
+  return { storedP50: at(0.5), storedP99: at(0.99), storedMax: at(1) };
+}
+
+async function measureConflicts(
+  name: string,
+  store: StoreDescription,
+  perProcess: number,
+  rounds: number,
+  options: BenchmarkOptions,
+): Promise<LiveConflictRow> {
+  const total = CONFLICT_PROCESSES * perProcess;
+  options.progress(
+    `live-conflicts: ${name}: ${CONFLICT_PROCESSES} processes × ${perProcess} events, ${rounds} round(s)`,
+  );
+  const workers = Array.from(
+    { length: CONFLICT_PROCESSES },
+    (_, worker) =>
+      new LiveWorker(`${name}: process ${worker}`, {
+        role: 'conflict',
+        store,
+        label: `p${worker}`,
+        perProcess,
+        total,
+      }),
+  );
+  const rates: number[] = [];
+  const quiescence: number[] = [];
+  const appends: number[] = [];
+  const conflicts: number[] = [];
+  const runLengths: number[] = [];
+  const storedAfter: number[] = [];
+  let maxConflictsPerEvent = 0;
+  try {
+    await Promise.all(workers.map((worker) => worker.next('ready', START_TIMEOUT_MS)));
+    for (const worker of workers) await worker.checkSharedClock();
+    for (let round = 1; round <= rounds; round++) {
+      const stream = `contended-${round}`;
+      for (const worker of workers) worker.send('round', { stream, round });
+      await Promise.all(workers.map((worker) => worker.next('prepared', START_TIMEOUT_MS)));
+      for (const worker of workers) worker.send('go');
+      const done = await Promise.all(workers.map((worker) => worker.next<RoundDone>('round-done', 180_000)));
+      runLengths.push(await checkRound(name, store, stream, round, perProcess, done));
+      const started = Math.min(...done.map((message) => message.started));
+      const stored = Math.max(...done.map((message) => message.stored));
+      const quiet = Math.max(...done.map((message) => message.quiet));
+      rates.push(total / ((stored - started) / 1000));
+      quiescence.push((quiet - started) / 1000);
+      appends.push(done.reduce((sum, message) => sum + message.appends, 0));
+      conflicts.push(done.reduce((sum, message) => sum + message.conflicts, 0));
+      for (const message of done) storedAfter.push(...message.storedAfter);
+      maxConflictsPerEvent = Math.max(
+        maxConflictsPerEvent,
+        ...done.map((message) => message.maxConflictsPerEvent),
+      );
+      options.progress(
+        `live-conflicts: ${name}: round ${round}: ${rates.at(-1)!.toFixed(0)} events/s, ` +
+          `${conflicts.at(-1)} conflicts in ${appends.at(-1)} appends; checked`,
+      );
+    }
+  } finally {
+    await stopAll(workers);
+  }
+  return {
+    name,
+    processes: CONFLICT_PROCESSES,
+    eventsPerProcess: perProcess,
+    rounds,
+    eventsPerSecond: summarize(rates),
+    quiescenceSeconds: summarize(quiescence),
+    appends: Math.round(summarize(appends).median),
+    conflicts: Math.round(summarize(conflicts).median),
+    maxConflictsPerEvent,
+    meanRunLength: summarize(runLengths).median,
+    ...storedQuantiles(storedAfter),
+    checked: true,
+  };
+}
+
+export const liveConflicts: Benchmark = {
+  name: 'live-conflicts',
+  formatTable: formatLiveTables,
+  async run(options) {
+    const description =
+      `${CONFLICT_PROCESSES} processes adding to one stream through a LiveActor each, every Fire awaited ` +
+      'before the next; conflicts counted at the store, every round checked for gaps, losses and equal states';
+    const perProcess = options.quick ? 100 : 500;
+    const rounds = options.quick ? 1 : CONFLICT_ROUNDS;
+    const notes: string[] = [];
+    const { engines, settings } = await enginesToRun('live-conflicts', options, notes);
+    const conflicts: LiveConflictRow[] = [];
+    for (const engine of engines) {
+      const store = await caseStore(engine, 'conflicts', options);
+      try {
+        conflicts.push(
+          await measureConflicts(
+            engine === 'sqlite' ? 'SQLite' : 'PostgreSQL',
+            store.description,
+            perProcess,
+            rounds,
+            options,
+          ),
+        );
+      } finally {
+        await store.dispose();
+      }
+    }
+    const result: LiveBenchmarkResult = {
+      benchmark: 'live-conflicts',
+      description,
+      settings: {
+        ...settings,
+        processes: CONFLICT_PROCESSES,
+        eventsPerProcess: perProcess,
+        rounds,
+        actor: ConflictTally.name,
+      },
+      cases: [],
+      conflicts,
+      notes,
+    };
+    return result;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Memory per resident live actor
+
+/** Writes `eventsPerStream` deposits to each of `count` streams, several appends at once. */
+async function seedStreams(store: StoreDescription, prefix: string, count: number, eventsPerStream: number) {
+  // Seeding is set-up: on SQLite it need not wait for the disk on every commit.
+  const seeding = await openStore(store.engine === 'sqlite' ? { ...store, synchronous: 'normal' } : store);
+  try {
+    let next = 0;
+    const writer = async () => {
+      while (next < count) {
+        const stream = `${prefix}${next++}`;
+        await seeding.appendToStream(stream, depositEvents(eventsPerStream), {
+          expectedVersion: 'no-stream',
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: store.engine === 'sqlite' ? 1 : 16 }, writer));
+  } finally {
+    await seeding.close();
+  }
+}
+
+async function measureMemory(
+  name: string,
+  store: StoreDescription,
+  count: number,
+  eventsPerStream: number,
+  options: BenchmarkOptions,
+): Promise<LiveMemoryRow> {
+  const prefix = 'account-';
+  options.progress(`live-memory: ${name}: writing ${count} streams of ${eventsPerStream} events`);
+  await seedStreams(store, prefix, count, eventsPerStream);
+  options.progress(`live-memory: ${name}: loading ${count} plain actors, then ${count} live actors`);
+  const worker = new LiveWorker(
+    `${name}: resident`,
+    { role: 'memory', store, prefix, count, eventsPerStream },
+    { nodeOptions: ['--expose-gc'] },
+  );
+  try {
+    const loaded = await worker.next<
+      WorkerMessage & {
+        plainHeapBytesPerActor: number;
+        liveHeapBytesPerActor: number;
+        liveRssBytesPerActor: number;
+        subscriptions: number;
+        liveFeedConsumers: number;
+        errors: string[];
+      }
+    >('loaded', 180_000);
+    if (loaded.errors.length > 0) throw new Error(`${name}: the actors reported ${loaded.errors.join('; ')}`);
+    const row: LiveMemoryRow = {
+      name,
+      actors: count,
+      eventsPerStream,
+      liveHeapBytesPerActor: loaded.liveHeapBytesPerActor,
+      plainHeapBytesPerActor: loaded.plainHeapBytesPerActor,
+      liveRssBytesPerActor: loaded.liveRssBytesPerActor,
+      subscriptions: loaded.subscriptions,
+      liveFeedConsumers: loaded.liveFeedConsumers,
+    };
+    if (store.engine !== 'postgres') return row;
+    // Asked of the server while the worker still holds its actors.
+    return { ...row, listeningConnections: await listeningConnections(store.schema) };
+  } finally {
+    await worker.stop();
+  }
+}
+
+export const liveMemory: Benchmark = {
+  name: 'live-memory',
+  formatTable: formatLiveTables,
+  async run(options) {
+    const description =
+      'heap per resident LiveActor in a process holding many, each on its own stream (heapUsed after gc), ' +
+      'next to plain Actors of the same state, and the engine subscriptions that process holds';
+    const count = options.quick ? 2_000 : 10_000;
+    const eventsPerStream = 3;
+    const notes: string[] = [];
+    const { engines, settings } = await enginesToRun('live-memory', options, notes);
+    const memory: LiveMemoryRow[] = [];
+    for (const engine of engines) {
+      const store = await caseStore(engine, 'memory', options);
+      try {
+        memory.push(
+          await measureMemory(
+            engine === 'sqlite' ? 'SQLite' : 'PostgreSQL',
+            store.description,
+            count,
+            eventsPerStream,
+            options,
+          ),
+        );
+      } finally {
+        await store.dispose();
+      }
+    }
+    const result: LiveBenchmarkResult = {
+      benchmark: 'live-memory',
+      description,
+      settings: {
+        ...settings,
+        actors: count,
+        eventsPerStream,
+        state: '{ balance, deposits }',
+      },
+      cases: [],
+      memory,
+      notes,
+    };
+    return result;
+  },
+};
+
+/** Every LiveActor benchmark, in the order `npm run bench` runs them (`--only live` runs them all). */
+export const liveBenchmarks: readonly Benchmark[] = [liveLatency, liveConflicts, liveMemory];
