@@ -24,6 +24,7 @@ import {
 import type { Database, TextRow } from './connection.js';
 import type { SchemaNames } from './identifiers.js';
 import { EVENT_COLUMNS, EVENT_COLUMNS_WITH_STREAM, eventFromRow, wholeNumber } from './rows.js';
+import { checkNextVersion } from '../dense-versions.js';
 
 /** How many events one `readStream` query returns at most. */
 const READ_PAGE_SIZE = 10_000;
@@ -102,13 +103,7 @@ export function postgresReads(db: Database, names: SchemaNames): PostgresReads {
       );
       for (const row of rows) {
         const event = eventFromRow(row, stream);
-        // Versions are 1..n with no gap, so a range read is dense: a jump means a row went missing.
-        if (event.version !== next) {
-          throw new CorruptEventError(
-            { stream, version: next },
-            `version ${next} is missing: the next stored version is ${event.version}`,
-          );
-        }
+        checkNextVersion(stream, next, event.version);
         events.push(event);
         next++;
       }

@@ -43,6 +43,7 @@ import { EVENT_COLUMNS, EVENT_COLUMNS_WITH_STREAM, eventFromRow } from './row-ma
 import { describeFile, sqliteCode, storeErrorFrom } from './sqlite-errors.js';
 import { MetaTexts } from './meta-texts.js';
 import { streamPages } from './stream-pages.js';
+import { checkNextVersion } from '../dense-versions.js';
 
 export type { SynchronousMode };
 
@@ -280,13 +281,7 @@ export function sqliteStore(options: SqliteStoreOptions): EventStore {
     let next = fromVersion;
     for (const row of rows) {
       const event = eventFromRow(row, stream);
-      // Versions are 1..n with no gap, so a range read is dense: a jump means a row went missing.
-      if (event.version !== next) {
-        throw new CorruptEventError(
-          { stream, version: next },
-          `version ${next} is missing: the next stored version is ${event.version}`,
-        );
-      }
+      checkNextVersion(stream, next, event.version);
       events.push(event);
       next++;
     }
