@@ -4,7 +4,7 @@
  * same rows are written as JSON with the settings they ran with.
  */
 import type { Stats } from './measure.js';
-import { formatRate, type BenchmarkResult } from './report.js';
+import { formatRate, layout, type BenchmarkResult } from './report.js';
 
 /** Fire on one process → handler on another, in milliseconds. */
 export interface LiveLatencyRow {
@@ -100,22 +100,6 @@ function bytes(value: number): string {
 function spread(stats: Stats, format: (value: number) => string): string {
   if (stats.samples.length === 1) return format(stats.median);
   return `${format(stats.median)} (${format(stats.min)}–${format(stats.max)})`;
-}
-
-/** Lays out rows with numbers on the right and words on the left. */
-function layout(header: readonly string[], rows: readonly string[][], numeric: readonly boolean[]): string {
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
-  );
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, column) =>
-        numeric[column] ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!),
-      )
-      .join(' | ')
-      .trimEnd();
-  const rule = widths.map((width) => '-'.repeat(width)).join('-|-');
-  return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
 export function formatLiveTables(results: readonly BenchmarkResult[]): string {

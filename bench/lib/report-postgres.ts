@@ -13,6 +13,7 @@ import {
   type CaseResult,
   type Target,
   type Unit,
+  layout,
 } from './report.js';
 
 /** A case measured on the engine (`library`), the raw baseline (`raw`) and the peer library (`peer`). */
@@ -162,22 +163,6 @@ function formatTargets(row: ThreeWayCase): string {
 
 function formatMillis(millis: number): string {
   return Number.isNaN(millis) ? '—' : `${millis.toFixed(2)} ms`;
-}
-
-/** Lays out rows with numbers on the right and words on the left. */
-function layout(header: readonly string[], rows: readonly string[][], numeric: readonly boolean[]): string {
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
-  );
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, column) =>
-        numeric[column] ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!),
-      )
-      .join(' | ')
-      .trimEnd();
-  const rule = widths.map((width) => '-'.repeat(width)).join('-|-');
-  return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
 /** The PostgreSQL tables: rates against raw and peer, then notification latencies. */

@@ -103,11 +103,18 @@ export function formatTable(results: readonly BenchmarkResult[]): string {
       formatTarget(row),
     ]),
   );
+  return layout(header, rows, [false, false, true, true, true, false]);
+}
+
+/** Lays out rows with numbers on the right and words on the left. */
+export function layout(
+  header: readonly string[],
+  rows: readonly string[][],
+  numeric: readonly boolean[],
+): string {
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => row[column]!.length)),
   );
-  // Numbers line up on the right, words on the left.
-  const numeric = [false, false, true, true, true, false];
   const line = (cells: readonly string[]) =>
     cells
       .map((cell, column) =>
