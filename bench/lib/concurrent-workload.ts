@@ -6,7 +6,7 @@
  * append carries is the one its writer last saw and no append conflicts. On one stream, every
  * writer appends to the same stream at once.
  */
-import { depositEvents, DISTINCT_STREAMS, type PlannedAppend, type Spread } from './workload.js';
+import { DISTINCT_STREAMS, planAppends, type PlannedAppend, type Spread } from './workload.js';
 
 /**
  * How many streams `distinct streams` cycles through with `writers` writers: at least
@@ -28,21 +28,7 @@ export function planWriterAppends(
   spread: Spread,
   writers: number,
 ): PlannedAppend[] {
-  const streams = distinctStreamsFor(writers);
-  const versions = new Map<string, number>();
-  const events = depositEvents(appends * eventsPerAppend);
-  const plan: PlannedAppend[] = new Array(appends);
-  for (let index = 0; index < appends; index++) {
-    const stream = spread === 'one stream' ? 'account-0' : `account-${index % streams}`;
-    const expectedVersion = versions.get(stream) ?? 0;
-    versions.set(stream, expectedVersion + eventsPerAppend);
-    plan[index] = {
-      stream,
-      expectedVersion,
-      events: events.slice(index * eventsPerAppend, (index + 1) * eventsPerAppend),
-    };
-  }
-  return plan;
+  return planAppends(appends, eventsPerAppend, spread, distinctStreamsFor(writers));
 }
 
 /**

@@ -11,19 +11,9 @@
  */
 import type pg from 'pg';
 import type { WorkloadEvent } from './workload.js';
+import type { RawEvent } from './raw-sqlite.js';
 
 export const RAW_TABLE = 'events';
-
-export interface RawPostgresEvent {
-  position: number;
-  id: string;
-  stream: string;
-  version: number;
-  name: string;
-  data: unknown;
-  meta: unknown;
-  at: string;
-}
 
 /**
  * Creates the baseline's table in the schema the pool's connections work in: the engine's events
@@ -124,7 +114,7 @@ export class RawPostgresTable {
    * rows as arrays of text (no driver parsing but `JSON.parse` of data and meta), `at` formatted
    * as ISO-8601 by the server, and no `stream` column, which the caller already knows.
    */
-  async readPage(stream: string, fromVersion: number, limit: number): Promise<RawPostgresEvent[]> {
+  async readPage(stream: string, fromVersion: number, limit: number): Promise<RawEvent[]> {
     const result = await this.#pool.query<(string | null)[]>({
       name: 'raw-read-page',
       text: `SELECT position, id, version, name, data, meta,
@@ -136,7 +126,7 @@ export class RawPostgresTable {
       types: TEXT_COLUMNS,
     });
     const rows = result.rows;
-    const events: RawPostgresEvent[] = new Array(rows.length);
+    const events: RawEvent[] = new Array(rows.length);
     for (let index = 0; index < rows.length; index++) {
       const row = rows[index]!;
       events[index] = {

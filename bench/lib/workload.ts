@@ -56,12 +56,17 @@ export interface PlannedAppend {
   readonly events: WorkloadEvent[];
 }
 
-export function planAppends(appends: number, eventsPerAppend: number, spread: Spread): PlannedAppend[] {
+export function planAppends(
+  appends: number,
+  eventsPerAppend: number,
+  spread: Spread,
+  streams = DISTINCT_STREAMS,
+): PlannedAppend[] {
   const versions = new Map<string, number>();
   const events = depositEvents(appends * eventsPerAppend);
   const plan: PlannedAppend[] = new Array(appends);
   for (let index = 0; index < appends; index++) {
-    const stream = spread === 'one stream' ? 'account-0' : `account-${index % DISTINCT_STREAMS}`;
+    const stream = spread === 'one stream' ? 'account-0' : `account-${index % streams}`;
     const expectedVersion = versions.get(stream) ?? 0;
     versions.set(stream, expectedVersion + eventsPerAppend);
     plan[index] = {

@@ -18,6 +18,7 @@ import {
 } from '../../src/errors.js';
 import type { NewEvent, StoredEvent } from '../../src/events/envelope.js';
 import { describeEngineDuties } from './conformance-duties.js';
+import { rejectionOf } from './rejection-of.js';
 
 export type MakeStore = (options?: StoreOptions) => Promise<EventStore> | EventStore;
 
@@ -30,16 +31,6 @@ export interface ConformanceOptions {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-/** Resolves to what `promise` rejects with; fails the test if it fulfils. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to reject, but it fulfilled');
-}
 
 function events(count: number, name = 'happened', from = 1): NewEvent[] {
   return Array.from({ length: count }, (_, index) => ({ name, data: { n: from + index } }));

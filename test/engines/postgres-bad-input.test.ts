@@ -8,6 +8,7 @@ import { afterEach, expect, it } from 'vitest';
 import { InvalidEventError, UsageError } from '../../src/errors.js';
 import { postgresStore, type PostgresEventStore } from '../../src/postgres.js';
 import { describeWithPostgres, freshSchema, POSTGRES_URL, withAdmin } from './postgres/server.js';
+import { rejectionOf } from './rejection-of.js';
 
 const opened: PostgresEventStore[] = [];
 
@@ -19,15 +20,6 @@ function open(options: { schema?: string; maxEventBytes?: number } = {}): Postgr
   const store = postgresStore({ connectionString: POSTGRES_URL }, { schema: freshSchema(), ...options });
   opened.push(store);
   return store;
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to reject, but it fulfilled');
 }
 
 async function tablesOf(schema: string): Promise<string[]> {

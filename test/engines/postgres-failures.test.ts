@@ -11,15 +11,7 @@ import type { StoredEvent } from '../../src/events/envelope.js';
 import { postgresStore, type PostgresEventStore } from '../../src/postgres.js';
 import { createDisposableServer, freePort, type DisposableServer } from './postgres/disposable-server.js';
 import { describeWithDisposablePostgres } from './postgres/server.js';
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to reject, but it fulfilled');
-}
+import { rejectionOf } from './rejection-of.js';
 
 describe('a PostgreSQL store whose server cannot be reached', () => {
   it('rejects with StoreUnavailableError naming the server when nothing listens on its port', async () => {

@@ -9,6 +9,7 @@ import { StoreUnavailableError } from '../../src/errors.js';
 import { SCHEMA_VERSION } from '../../src/engines/postgres/schema.js';
 import { postgresStore, type PostgresEventStore } from '../../src/postgres.js';
 import { describeWithPostgres, freshSchema, POSTGRES_URL, withAdmin } from './postgres/server.js';
+import { rejectionOf } from './rejection-of.js';
 
 const opened: PostgresEventStore[] = [];
 
@@ -20,15 +21,6 @@ function open(schema: string, connectionString = POSTGRES_URL): PostgresEventSto
   const store = postgresStore({ connectionString }, { schema });
   opened.push(store);
   return store;
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to reject, but it fulfilled');
 }
 
 describeWithPostgres('the schema of the PostgreSQL engine', () => {
