@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyError, FencedError, InvalidEventError, type ExpectedVersion } from '../errors.js';
 import type { NewEvent } from '../events/envelope.js';
-import { encodeJson } from '../events/json-data.js';
+import { encodedDataOf } from '../events/encoded-event.js';
+import { checkJsonSize, encodeJson } from '../events/json-data.js';
 import {
   hasControlCharacter,
   isWellFormedText,
@@ -74,7 +75,7 @@ export function prepareEvents(
     prepared[index] = {
       id,
       name,
-      dataJson: encodeJson(event.data, () => `events[${index}].data`, maxEventBytes),
+      dataJson: dataJsonOf(event, index, maxEventBytes),
       metaJson: encodeJson(meta, () => `events[${index}].meta`, maxEventBytes),
       at:
         event.at === undefined
@@ -83,6 +84,17 @@ export function prepareEvents(
     };
   }
   return prepared;
+}
+
+/**
+ * The event's data as JSON text: the text it was encoded to when fired, if it was (checked again only
+ * against this store's size limit), or else encoded now.
+ */
+function dataJsonOf(event: NewEvent, index: number, maxEventBytes: number): string {
+  const encoded = encodedDataOf(event);
+  if (encoded === undefined) return encodeJson(event.data, () => `events[${index}].data`, maxEventBytes);
+  checkJsonSize(encoded, `events[${index}].data`, maxEventBytes);
+  return encoded;
 }
 
 /**

@@ -23,6 +23,12 @@ export function encodeJson(value: unknown, path: string | (() => string), maxByt
   // decide about a value nested deeper than the quick walk goes (a cycle, or just deep data).
   if (!isJsonSafe(value, 0)) checkJsonSafe(value, pathText(path), new Set());
   const json = JSON.stringify(value === undefined ? null : value);
+  checkJsonSize(json, path, maxBytes);
+  return json;
+}
+
+/** Throws `InvalidEventError` when the JSON text `json` is over `maxBytes` in UTF-8. */
+export function checkJsonSize(json: string, path: string | (() => string), maxBytes: number): void {
   // Every UTF-16 unit is at most 3 UTF-8 bytes: measure only when the text could be over the limit.
   if (json.length * 3 > maxBytes) {
     const bytes = Buffer.byteLength(json, 'utf8');
@@ -30,7 +36,6 @@ export function encodeJson(value: unknown, path: string | (() => string), maxByt
       throw new InvalidEventError(pathText(path), `is ${bytes} bytes as JSON; the limit is ${maxBytes}`);
     }
   }
-  return json;
 }
 
 function pathText(path: string | (() => string)): string {
