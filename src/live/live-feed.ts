@@ -10,11 +10,14 @@
  */
 import type { Logger } from '../container.js';
 import type { EventNotification, EventStore, Subscription } from '../engines/engine.js';
+import { CorruptEventError } from '../errors.js';
 import type { StoredEvent } from '../events/envelope.js';
 import { StreamOrder } from './stream-order.js';
 
 /** How long a gap may stay open before the feed reads the missing versions from the store. */
 export const DEFAULT_GAP_WAIT_MS = 25;
+/** How many events one read of a stream takes. */
+const READ_PAGE_SIZE = 1000;
 
 export type LiveListener = (events: readonly StoredEvent[]) => void;
 
@@ -30,6 +33,11 @@ interface Consumer {
   closed: boolean;
   /** A read from the store in progress, so that reads for one consumer never overlap. */
   reading: Promise<void> | undefined;
+  /**
+   * Another read was asked for while one was in progress. The read in progress may have taken
+   * its snapshot before the event that prompted the request was stored, so one more read follows.
+   */
+  readAgain: boolean;
   gapTimer: NodeJS.Timeout | undefined;
 }
 
@@ -76,6 +84,7 @@ export class LiveFeed {
       listener,
       closed: false,
       reading: undefined,
+      readAgain: false,
       gapTimer: undefined,
     };
     let consumers = this.#consumers.get(stream);
@@ -105,14 +114,30 @@ export class LiveFeed {
   #ensureSubscribed(): Promise<Subscription> {
     this.#subscription ??= this.#store
       .subscribe((notifications) => this.#onNotifications(notifications), {
-        onError: (error) =>
-          this.#logger?.warn('the live feed lost its notifications; it will catch up', { error }),
+        onError: (error) => this.#onSubscriptionError(error),
       })
       .catch((error: unknown) => {
         this.#subscription = undefined;
         throw error;
       });
     return this.#subscription;
+  }
+
+  /**
+   * A damaged stored row is reported once by the engine, which then delivers past it: the live
+   * consumers of its stream cannot get past it, so it is an error naming where it is, not a
+   * passing warning. Anything else is a connection problem the engine recovers from by catching up.
+   */
+  #onSubscriptionError(error: unknown): void {
+    if (error instanceof CorruptEventError) {
+      const { stream, position, version } = error.where;
+      this.#logger?.error(
+        'a stored event cannot be read: live notifications go on past it, but live consumers of its stream stop before it',
+        { error, stream, position, version },
+      );
+      return;
+    }
+    this.#logger?.warn('the live feed lost its notifications; it will catch up', { error });
   }
 
   async #unsubscribe(): Promise<void> {
@@ -182,28 +207,57 @@ export class LiveFeed {
     consumer.gapTimer.unref();
   }
 
-  /** Reads every stored event from the consumer's next version on, and offers it. */
+  /**
+   * Reads every stored event from the consumer's next version on, and offers it. A request that
+   * arrives during a read is served by one more read once it ends (requests meanwhile share it),
+   * so the returned promise settles only after a read that began after the request.
+   */
   #readFromStore(consumer: Consumer): Promise<void> {
-    if (consumer.reading !== undefined) return consumer.reading;
+    if (consumer.reading !== undefined) {
+      consumer.readAgain = true;
+      return consumer.reading;
+    }
     consumer.reading = (async () => {
       try {
-        while (!consumer.closed) {
-          const events = await this.#store.readStream(consumer.stream, {
-            fromVersion: consumer.order.nextVersion,
-            limit: 1000,
-          });
-          this.#offer(consumer, events);
-          if (events.length < 1000) return;
-        }
+        do {
+          consumer.readAgain = false;
+          await this.#readToEnd(consumer);
+        } while (consumer.readAgain && !consumer.closed);
       } catch (error) {
-        this.#logger?.warn('the live feed could not read a stream; it will try again on the next event', {
-          error,
-          stream: consumer.stream,
-        });
+        this.#onReadError(consumer, error);
       } finally {
         consumer.reading = undefined;
+        consumer.readAgain = false;
       }
     })();
     return consumer.reading;
+  }
+
+  #onReadError(consumer: Consumer, error: unknown): void {
+    if (error instanceof CorruptEventError) {
+      // Reading again cannot help: the consumer stays before the damaged event.
+      this.#logger?.error('a stored event of this stream cannot be read; its live consumers stop before it', {
+        error,
+        stream: consumer.stream,
+        position: error.where.position,
+        version: error.where.version,
+      });
+      return;
+    }
+    this.#logger?.warn('the live feed could not read a stream; it will try again on the next event', {
+      error,
+      stream: consumer.stream,
+    });
+  }
+
+  async #readToEnd(consumer: Consumer): Promise<void> {
+    while (!consumer.closed) {
+      const events = await this.#store.readStream(consumer.stream, {
+        fromVersion: consumer.order.nextVersion,
+        limit: READ_PAGE_SIZE,
+      });
+      this.#offer(consumer, events);
+      if (events.length < READ_PAGE_SIZE) return;
+    }
   }
 }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  CorruptEventError,
+  StoreUnavailableError,
   memoryStore,
+  type Logger,
   type EventNotification,
   type EventStore,
   type NotificationListener,
@@ -15,6 +18,7 @@ import { LiveFeed } from '../../src/live/live-feed.js';
 function storeWithControlledNotifications() {
   const store = memoryStore();
   const listeners: NotificationListener[] = [];
+  const errorHooks: ((error: unknown) => void)[] = [];
   const controlled: EventStore = {
     ...store,
     engine: store.engine,
@@ -27,8 +31,9 @@ function storeWithControlledNotifications() {
     saveSnapshot: store.saveSnapshot.bind(store),
     readSnapshot: store.readSnapshot.bind(store),
     close: store.close.bind(store),
-    async subscribe(listener) {
+    async subscribe(listener, options) {
       listeners.push(listener);
+      if (options?.onError) errorHooks.push(options.onError);
       return { close: async () => void listeners.splice(listeners.indexOf(listener), 1) };
     },
   };
@@ -37,8 +42,71 @@ function storeWithControlledNotifications() {
     notify(notifications: EventNotification[]) {
       for (const listener of listeners) listener(notifications);
     },
+    /** Reports a problem to every subscription, as an engine does. */
+    reportError(error: unknown) {
+      for (const onError of errorHooks) onError(error);
+    },
     get subscriptions() {
       return listeners.length;
+    },
+  };
+}
+
+/**
+ * A real memory store whose notifications only announce their events (as PostgreSQL's do for an
+ * event too large for a NOTIFY payload), and whose stream reads can be held open: a held read has
+ * taken its snapshot of the stream and returns it only when the test releases it.
+ */
+function storeWithHeldReads() {
+  const store = memoryStore();
+  let held: Promise<void> | undefined;
+  let release: () => void = () => undefined;
+  let readStarted: () => void = () => undefined;
+  const announced = new Map<number, () => void>();
+  const reads: number[] = [];
+  const wrapped: EventStore = {
+    ...store,
+    engine: store.engine,
+    limits: store.limits,
+    appendToStream: store.appendToStream.bind(store),
+    readAll: store.readAll.bind(store),
+    streamVersion: store.streamVersion.bind(store),
+    listStreams: store.listStreams.bind(store),
+    saveSnapshot: store.saveSnapshot.bind(store),
+    readSnapshot: store.readSnapshot.bind(store),
+    close: store.close.bind(store),
+    async readStream(stream, options) {
+      reads.push(options?.fromVersion ?? 1);
+      const events = await store.readStream(stream, options);
+      const gate = held;
+      readStarted();
+      if (gate !== undefined) await gate;
+      return events;
+    },
+    subscribe(listener, options) {
+      return store.subscribe((notifications) => {
+        listener(notifications.map(({ event: _event, ...announcement }) => announcement));
+        for (const notification of notifications) announced.get(notification.version)?.();
+      }, options);
+    },
+  };
+  return {
+    store: wrapped,
+    /** The fromVersion of every stream read, in order. */
+    reads,
+    /** Holds the next reads open; resolves once one of them has read the stream. */
+    holdReads(): Promise<void> {
+      held = new Promise<void>((resolve) => (release = resolve));
+      return new Promise<void>((resolve) => (readStarted = resolve));
+    },
+    releaseReads() {
+      held = undefined;
+      readStarted = () => undefined;
+      release();
+    },
+    /** Resolves once the notification of `version` has reached the feed. */
+    announcement(version: number): Promise<void> {
+      return new Promise<void>((resolve) => announced.set(version, resolve));
     },
   };
 }
@@ -153,6 +221,73 @@ describe('the live feed', () => {
     await late.until(1);
     expect(early.versions).toEqual([1, 2, 3]);
     expect(late.versions).toEqual([3]);
+    await feed.close();
+  });
+  it('reads again for an event announced while a read was already in progress', async () => {
+    const held = storeWithHeldReads();
+    const feed = new LiveFeed(held.store, { gapWaitMs: 10_000 });
+    await held.store.appendToStream('s', [{ name: 'first' }]);
+    const seen = collector();
+    const readTaken = held.holdReads();
+    const watching = feed.watch('s', 1, seen.listener);
+    // The joining read has seen version 1 only, and waits.
+    await readTaken;
+    const announced = held.announcement(2);
+    await held.store.appendToStream('s', [{ name: 'big', data: { blob: 'x'.repeat(10_000) } }]);
+    await announced;
+    held.releaseReads();
+    await watching;
+    expect(seen.versions).toEqual([1, 2]);
+    await feed.close();
+  });
+
+  it('answers many announcements during one read with one more read', async () => {
+    const held = storeWithHeldReads();
+    const feed = new LiveFeed(held.store, { gapWaitMs: 10_000 });
+    const seen = collector();
+    const readTaken = held.holdReads();
+    const watching = feed.watch('s', 1, seen.listener);
+    await readTaken;
+    for (let version = 1; version <= 5; version++) {
+      const announced = held.announcement(version);
+      await held.store.appendToStream('s', [{ name: 'e', data: { version } }]);
+      await announced;
+    }
+    held.releaseReads();
+    await watching;
+    expect(seen.versions).toEqual([1, 2, 3, 4, 5]);
+    // The joining read, then one read for the five announcements.
+    expect(held.reads).toEqual([1, 1]);
+    await feed.close();
+  });
+  it('logs a corrupt stored event as an error naming where it is, and a lost connection as a warning', async () => {
+    const { store, reportError } = storeWithControlledNotifications();
+    const logged: { level: string; message: string; context?: Record<string, unknown> }[] = [];
+    const record =
+      (level: string) =>
+      (message: string, context?: Record<string, unknown>): void =>
+        void logged.push({ level, message, ...(context === undefined ? {} : { context }) });
+    const logger: Logger = {
+      debug: record('debug'),
+      info: record('info'),
+      warn: record('warn'),
+      error: record('error'),
+    };
+    const feed = new LiveFeed(store, { logger, gapWaitMs: 10_000 });
+    await feed.watch('s', 1, () => undefined);
+    const corrupt = new CorruptEventError({ stream: 's', position: 7, version: 3 }, 'its data is not JSON');
+    const lost = new StoreUnavailableError('the listening connection was closed');
+    reportError(corrupt);
+    reportError(lost);
+    expect(logged).toEqual([
+      {
+        level: 'error',
+        message: expect.stringMatching(/cannot be read/),
+        context: { error: corrupt, stream: 's', position: 7, version: 3 },
+      },
+      { level: 'warn', message: expect.stringMatching(/lost its notifications/), context: { error: lost } },
+    ]);
+    expect(logged[0]?.message).not.toMatch(/catch up/);
     await feed.close();
   });
 });
