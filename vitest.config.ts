@@ -9,6 +9,7 @@ export default defineConfig({
       { find: /^omniscient\/sqlite$/, replacement: source('sqlite.ts') },
       { find: /^omniscient\/postgres$/, replacement: source('postgres.ts') },
       { find: /^omniscient\/testing$/, replacement: source('testing.ts') },
+      { find: /^omniscient\/conformance$/, replacement: source('conformance.ts') },
       { find: /^omniscient$/, replacement: source('index.ts') },
     ],
   },

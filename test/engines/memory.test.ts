@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { memoryStore } from '../../src/engines/memory/memory-store.js';
 import { UsageError } from '../../src/errors.js';
-import { describeEngineConformance } from './conformance.js';
+import { describeEngineConformance } from 'omniscient/conformance';
 
-describeEngineConformance('memory', (options) => memoryStore(options));
+describeEngineConformance('memory', (options) => memoryStore(options), { describe, it });
 
 describe('the memory engine', () => {
   it("is named 'memory'", () => {

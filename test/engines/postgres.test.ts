@@ -1,10 +1,13 @@
 /** The PostgreSQL engine against the conformance suite, each store in a schema of its own. */
+import { describe, it } from 'vitest';
 import { postgresStore } from '../../src/postgres.js';
-import { describeEngineConformance } from './conformance.js';
+import { describeEngineConformance } from 'omniscient/conformance';
 import { describeWithPostgres, freshSchema, POSTGRES_URL } from './postgres/server.js';
 
 describeWithPostgres('PostgreSQL conformance', () => {
-  describeEngineConformance('postgres', (options) =>
-    postgresStore({ connectionString: POSTGRES_URL }, { schema: freshSchema(), ...options }),
+  describeEngineConformance(
+    'postgres',
+    (options) => postgresStore({ connectionString: POSTGRES_URL }, { schema: freshSchema(), ...options }),
+    { describe, it },
   );
 });

@@ -2,9 +2,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { sqliteStore } from '../../src/sqlite.js';
-import { describeEngineConformance } from './conformance.js';
+import { describeEngineConformance } from 'omniscient/conformance';
 
 const directory = mkdtempSync(join(tmpdir(), 'omniscient-sqlite-conformance-'));
 let files = 0;
@@ -12,8 +12,14 @@ let files = 0;
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
 // 'normal' keeps the suite fast: no specification here depends on surviving a power cut.
-describeEngineConformance('sqlite (file)', (options) =>
-  sqliteStore({ file: join(directory, `store-${++files}.sqlite`), synchronous: 'normal', ...options }),
+describeEngineConformance(
+  'sqlite (file)',
+  (options) =>
+    sqliteStore({ file: join(directory, `store-${++files}.sqlite`), synchronous: 'normal', ...options }),
+  { describe, it },
 );
 
-describeEngineConformance('sqlite (:memory:)', (options) => sqliteStore({ file: ':memory:', ...options }));
+describeEngineConformance('sqlite (:memory:)', (options) => sqliteStore({ file: ':memory:', ...options }), {
+  describe,
+  it,
+});
