@@ -1,25 +1,32 @@
 /**
- * The shared actor core: identity, state, handler dispatch, `Fire`, `Flush` and `Load`. The kinds
- * (`Actor`, `LiveActor`, …) differ only in their policy between `Fire` and the store, which they
- * give by implementing `appendFired`; everything else lives here once.
+ * The shared actor core: identity, state, handler dispatch, `Fire`, `Flush`, `Load` and `Dispose`.
+ * The kinds (`Actor`, `LiveActor`, …) differ only in their policy between `Fire` and the store
+ * (`kind-policy.ts`); everything else lives here once.
+ *
+ * The core is sealed: its machinery is `#private` and reaches the kind's policy as closures, so the
+ * only names a user's subclass shares with the library are the public API, and a subclass member
+ * that would replace one of those is refused at construction with `UsageError`.
  *
  * Guarantees:
  * - events are applied in version order, each once; `version` is the last applied one;
  * - fired events are appended in the order they were fired; events fired while an append is in
  *   flight go together in the next append;
+ * - a fired event's data is what it was when `Fire` was called: it is encoded at once;
  * - a `Fire` that is never awaited causes no unhandled rejection: its failure reaches `Flush()`
  *   and the container's error hook;
- * - a handler cannot fire (state is derived from events, never the reverse).
+ * - a handler cannot fire (state is derived from events, never the reverse), and an async handler
+ *   is refused without leaving its promise's rejection unhandled;
+ * - `Flush` and `Dispose` wait for every fired event, including those of a running command that a
+ *   kind tracks (`RerunOnConflict`); a disposed actor applies nothing more.
  */
 import type { Container } from '../container.js';
 import { HandlerError, InvalidEventError, UsageError } from '../errors.js';
-import type { EventMap, NewEvent, StoredEvent } from '../events/envelope.js';
+import { encodedEvent } from '../events/encoded-event.js';
+import type { EventMap, StoredEvent } from '../events/envelope.js';
 import { encodeJson } from '../events/json-data.js';
 import { validateEventName, validateStreamId } from '../events/names.js';
-import { handlersOf, isReservedEventName, registerLibraryClass } from './handlers.js';
-
-/** How many events `Load` reads per round trip. */
-const LOAD_PAGE_SIZE = 10_000;
+import { checkUserMembers, handlersOf, isReservedEventName, registerLibraryClass } from './handlers.js';
+import type { ActorMachinery, CapturedRun, FiredEvent, KindPolicy } from './kind-policy.js';
 
 /** The data argument of `Fire`: optional when the event's data type admits `undefined`. */
 export type FireData<Data> = undefined extends Data ? [data?: Data] : [data: Data];
@@ -33,12 +40,8 @@ export type Handlers<Events extends EventMap> = {
   [Name in keyof Events & string]?: (data: Events[Name], event: StoredEvent<Name, Events[Name]>) => void;
 };
 
-/** An event fired but not yet stored, waiting for its append. */
-export interface FiredEvent {
-  readonly event: NewEvent & { id: string };
-  readonly resolve: (stored: StoredEvent) => void;
-  readonly reject: (error: unknown) => void;
-}
+/** Makes a kind's policy from the machinery the core lends it. */
+export type PolicyFactory = (machinery: ActorMachinery) => KindPolicy;
 
 export abstract class ActorCore<
   State extends object = Record<string, any>,
@@ -50,27 +53,34 @@ export abstract class ActorCore<
   /** The actor's state, derived from its events by its handlers. */
   protected _state: State = {} as State;
 
+  readonly #policy: KindPolicy;
   #version = 0;
   #unhandledEvents = 0;
+  /** The highest version counted in `#unhandledEvents`, so that a rebuild does not count twice. */
+  #countedThrough = 0;
   #applying = false;
   #queue: FiredEvent[] = [];
   #draining: Promise<void> | undefined;
+  readonly #tracked = new Set<Promise<unknown>>();
   #failures: unknown[] = [];
   /** While a command runs under `captureFired`, the events it fires, kept out of the queue. */
   #captured: FiredEvent[] | undefined;
   #disposed = false;
+  #instanceChecked = false;
   /** Serialises everything that applies events (Load, appends) so they never interleave. */
   #lane: Promise<unknown> = Promise.resolve();
 
-  constructor(id: string, container: Container) {
+  constructor(id: string, container: Container, policy: PolicyFactory) {
     validateStreamId(id, 'id');
     if (typeof container !== 'object' || container === null || container.store === undefined) {
       throw new UsageError(
         `${new.target.name} needs a container: new ${new.target.name}(id, createContainer({ store }))`,
       );
     }
+    checkUserMembers(new.target.prototype as object, new.target.name);
     this.id = id;
     this.container = container;
+    this.#policy = policy(this.#machinery());
   }
 
   /** The state, read-only, for code outside the actor. */
@@ -88,30 +98,33 @@ export abstract class ActorCore<
     return this.#unhandledEvents;
   }
 
-  /** Applies every stored event after `version`, in version order. Resolves to the actor. */
+  /** Applies every stored event after the confirmed version, in version order. Resolves to the actor. */
   async Load(): Promise<this> {
     this.#refuseIfDisposed('Load');
     await this.#settled();
-    await this.exclusive(() => this.catchUp());
-    await this.afterLoad();
+    await this.#exclusive(async () => {
+      await this.#policy.catchUp();
+      if (!this.#disposed) await this.#policy.afterLoad();
+    });
     return this;
   }
 
   /**
    * Waits for every fired event to be stored, then lets the actor go: a live actor stops
-   * listening. A disposed actor refuses `Load` and `Fire`.
+   * listening and applies nothing more. A disposed actor refuses `Load` and `Fire`.
    */
   async Dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
     await this.#settled();
-    await this.onDispose();
+    await this.#exclusive(() => this.#policy.dispose());
   }
 
   /**
    * Records an event. Resolves to the stored event; a failure also reaches `Flush()` and the
    * container's error hook, so the promise may be left un-awaited. Invalid names and data throw
-   * `InvalidEventError` at once, and nothing is recorded.
+   * `InvalidEventError` at once, and nothing is recorded. The data is encoded at once: changing the
+   * object afterwards changes nothing stored.
    */
   Fire<Name extends keyof Events & string>(
     name: Name,
@@ -130,22 +143,23 @@ export abstract class ActorCore<
         `"${name}" is reserved: it names a member of the actor base classes`,
       );
     }
-    const { maxEventBytes } = this.container.store.limits;
-    encodeJson(data, 'data', maxEventBytes);
-    const event = {
+    const event = encodedEvent({
       id: this.container.newId(),
       name,
-      data: data ?? null,
+      dataJson: encodeJson(data, 'data', this.container.store.limits.maxEventBytes),
       meta: { actor: this.constructor.name },
       at: this.container.clock.now().toISOString(),
-    };
-    this.beforeQueue(event);
-    const stored = new Promise<StoredEvent>((resolve, reject) => {
-      (this.#captured ?? this.#queue).push({ event, resolve, reject });
     });
-    if (this.#captured === undefined) this.#draining ??= this.#drain();
+    let fired: FiredEvent | undefined;
+    const stored = new Promise<StoredEvent>((resolve, reject) => {
+      fired = { event, resolve, reject };
+    });
     // Marks the promise as handled: an un-awaited failure is reported through Flush and the hook.
     stored.catch(() => undefined);
+    const firedEvent = fired as FiredEvent;
+    this.#policy.fired(firedEvent);
+    (this.#captured ?? this.#queue).push(firedEvent);
+    if (this.#captured === undefined) this.#draining ??= this.#drain();
     return stored as Promise<StoredEvent<Name, Events[Name]>>;
   }
 
@@ -159,22 +173,33 @@ export abstract class ActorCore<
     }
   }
 
-  /** Called synchronously by `Fire` before the event is queued: a kind may apply it locally. */
-  protected beforeQueue(_event: NewEvent & { id: string }): void {}
+  /** The machinery lent to the kind's policy: closures over the private fields. */
+  #machinery(): ActorMachinery {
+    return {
+      id: this.id,
+      container: this.container,
+      className: this.constructor.name,
+      state: () => this._state,
+      setState: (state) => {
+        this._state = state as State;
+      },
+      version: () => this.#version,
+      setVersion: (version) => {
+        this.#version = version;
+      },
+      applyEvent: (event) => this.#applyEvent(event),
+      exclusive: (work) => this.#exclusive(work),
+      captureFired: (command) => this.#captureFired(command),
+      drained: async () => {
+        while (this.#draining !== undefined) await this.#draining;
+      },
+      track: (work) => this.#track(work),
+      reportFailure: (error, operation, event) => this.#reportFailure(error, operation, event),
+      disposed: () => this.#disposed,
+    };
+  }
 
-  /** Called at the end of every `Load`: a kind may start listening. */
-  protected async afterLoad(): Promise<void> {}
-
-  /** Called once by `Dispose`, after every fired event is stored. */
-  protected async onDispose(): Promise<void> {}
-
-  /**
-   * Runs a synchronous command and returns the events it fired instead of queueing them, so the
-   * kind can append them as one group, or drop them.
-   */
-  protected captureFired<R>(
-    command: () => R,
-  ): { fired: FiredEvent[] } & ({ threw: false; result: R } | { threw: true; error: unknown }) {
+  #captureFired<R>(command: () => R): CapturedRun<R> {
     if (this.#captured !== undefined) throw new UsageError('a captured command cannot run inside another');
     const fired: FiredEvent[] = [];
     this.#captured = fired;
@@ -187,61 +212,42 @@ export abstract class ActorCore<
     }
   }
 
-  /** Resolves once nothing fired is waiting or in flight. Never rejects. */
-  protected async settled(): Promise<void> {
-    await this.#settled();
-  }
-
-  /**
-   * The kind's policy: store the fired events (in order), resolve each with its stored event, and
-   * apply them. Runs inside `exclusive`, one batch at a time. If it throws, every event of the batch
-   * is rejected with that error, which is reported: it must throw only when none of them was stored.
-   */
-  protected abstract appendFired(batch: FiredEvent[]): Promise<void>;
-
-  /** Runs `work` after every earlier exclusive work of this actor, and before any later one. */
-  protected exclusive<T>(work: () => Promise<T>): Promise<T> {
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
     const result = this.#lane.then(work);
     this.#lane = result.catch(() => undefined);
     return result;
   }
 
-  /** Reads and applies every stored event after `version`. */
-  protected async catchUp(toVersion?: number): Promise<void> {
-    for (;;) {
-      const events = await this.container.store.readStream(this.id, {
-        fromVersion: this.#version + 1,
-        ...(toVersion === undefined ? {} : { toVersion }),
-        limit: LOAD_PAGE_SIZE,
-      });
-      for (const event of events) this.applyEvent(event);
-      if (events.length < LOAD_PAGE_SIZE) return;
-    }
+  #track(work: Promise<unknown>): void {
+    const settle = () => this.#tracked.delete(work);
+    this.#tracked.add(work);
+    work.then(settle, settle);
   }
 
-  /** Applies one event through its handler, if the class has one. Already applied versions are skipped. */
-  protected applyEvent(event: StoredEvent): void {
+  #applyEvent(event: StoredEvent): void {
     if (event.version <= this.#version) return;
     if (event.version !== this.#version + 1) {
       throw new UsageError(
         `${this.constructor.name} "${this.id}" is at version ${this.#version} and cannot apply version ${event.version}`,
       );
     }
-    this.runHandler(event);
+    this.#runHandler(event);
     this.#version = event.version;
   }
 
   /** Runs the handler of `event` against the current state, with firing forbidden. */
-  protected runHandler(event: StoredEvent): void {
+  #runHandler(event: StoredEvent): void {
     const handler = handlersOf(Object.getPrototypeOf(this) as object).get(event.name);
     if (handler === undefined) {
-      this.#unhandledEvents++;
+      if (event.version > this.#countedThrough) this.#unhandledEvents++;
+      this.#countedThrough = Math.max(this.#countedThrough, event.version);
       return;
     }
     this.#applying = true;
     try {
       const result = handler.call(this, event.data, event);
-      if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+      if (isThenable(result)) {
+        settleQuietly(result);
         throw new UsageError('a handler must be synchronous: state is derived from events without waiting');
       }
     } catch (error) {
@@ -251,13 +257,7 @@ export abstract class ActorCore<
     }
   }
 
-  /** Sets the version directly, for kinds that rebuild state (after a rebase or a rollback). */
-  protected setVersion(version: number): void {
-    this.#version = version;
-  }
-
-  /** Reports a failure to the error hook and keeps it for the next `Flush`. */
-  protected reportFailure(error: unknown, operation: string, event?: string): void {
+  #reportFailure(error: unknown, operation: string, event?: string): void {
     this.#failures.push(error);
     try {
       this.container.onError(error, {
@@ -278,9 +278,9 @@ export abstract class ActorCore<
       while (this.#queue.length > 0) {
         const batch = this.#queue;
         this.#queue = [];
-        await this.exclusive(() => this.appendFired(batch)).catch((error: unknown) => {
+        await this.#exclusive(() => this.#policy.appendFired(batch)).catch((error: unknown) => {
           for (const fired of batch) fired.reject(error);
-          this.reportFailure(error, 'append', batch.map((fired) => fired.event.name).join(', '));
+          this.#reportFailure(error, 'append', batch.map((fired) => fired.event.name).join(', '));
         });
       }
     } finally {
@@ -292,10 +292,36 @@ export abstract class ActorCore<
     if (this.#disposed) {
       throw new UsageError(`${this.constructor.name} "${this.id}" was disposed; it cannot ${operation}`);
     }
+    if (!this.#instanceChecked) {
+      // Fields a subclass declares are set after the core's constructor ran: checked on first use.
+      checkUserMembers(this, this.constructor.name);
+      this.#instanceChecked = true;
+    }
   }
 
   async #settled(): Promise<void> {
-    while (this.#draining !== undefined) await this.#draining;
+    for (;;) {
+      if (this.#draining !== undefined) await this.#draining;
+      else if (this.#tracked.size > 0) await Promise.allSettled([...this.#tracked]);
+      else return;
+    }
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** Attaches a rejection handler, so that a refused async handler's failure is not reported twice. */
+function settleQuietly(thenable: PromiseLike<unknown>): void {
+  try {
+    thenable.then(undefined, () => undefined);
+  } catch {
+    // A thenable whose `then` throws has nothing left to settle.
   }
 }
 

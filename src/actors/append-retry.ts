@@ -1,0 +1,34 @@
+/**
+ * Appending a batch of fired events when the store may fail for a moment.
+ *
+ * A `StoreUnavailableError` does not say whether the append was stored: the commit may have
+ * happened and only the reply been lost. The batch is sent again with the same event ids, which
+ * the store answers as a retry (idempotent by event id): so a passing failure neither loses the
+ * events nor stores them twice, and a `Fire` whose events were stored resolves. Only when the store
+ * stays unavailable does the error reach the caller; then the events may or may not be stored,
+ * and their ids say which.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AppendOptions, AppendResult } from '../engines/engine.js';
+import { StoreUnavailableError } from '../errors.js';
+import type { ActorMachinery, FiredEvent } from './kind-policy.js';
+
+/** Pauses before each new try; the store's own driver retries lost connections for longer. */
+const RETRY_PAUSES_MS = [5, 25, 100, 250];
+
+export async function appendRetryingUnavailable(
+  machinery: ActorMachinery,
+  batch: readonly FiredEvent[],
+  options: AppendOptions,
+): Promise<AppendResult> {
+  const events = batch.map((fired) => fired.event);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await machinery.container.store.appendToStream(machinery.id, events, options);
+    } catch (error) {
+      const pause = RETRY_PAUSES_MS[attempt];
+      if (!(error instanceof StoreUnavailableError) || pause === undefined) throw error;
+      await sleep(pause);
+    }
+  }
+}

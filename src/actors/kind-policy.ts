@@ -1,0 +1,86 @@
+/**
+ * The contract between the sealed actor core and an actor kind.
+ *
+ * The core owns identity, state, handler dispatch, `Fire`, `Flush`, `Load` and `Dispose`; a kind
+ * only decides what happens between `Fire` and the store (its policy). The core hands the policy an
+ * `ActorMachinery`: closures over the core's private fields, so that the kinds reach the machinery
+ * and a user's subclass cannot — no member a user writes can replace a piece of it.
+ */
+import type { Container } from '../container.js';
+import type { NewEvent, StoredEvent } from '../events/envelope.js';
+
+/** An event fired but not yet stored, with the settling of its `Fire` promise. */
+export interface FiredEvent {
+  readonly event: NewEvent & { readonly id: string };
+  readonly resolve: (stored: StoredEvent) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** The outcome of a synchronous command run with its fired events held back. */
+export type CapturedRun<R> = { readonly fired: FiredEvent[] } & (
+  { readonly threw: false; readonly result: R } | { readonly threw: true; readonly error: unknown }
+);
+
+/** What the core lends its kind's policy. */
+export interface ActorMachinery {
+  readonly id: string;
+  readonly container: Container;
+  /** The user's class name, for messages and metadata. */
+  readonly className: string;
+  state(): object;
+  setState(state: object): void;
+  version(): number;
+  setVersion(version: number): void;
+  /** Applies the event after `version()` through its handler (earlier versions are skipped). */
+  applyEvent(event: StoredEvent): void;
+  /** Runs `work` after every earlier exclusive work of this actor and before any later one. */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
+  /** Runs a synchronous command, keeping what it fires out of the queue. */
+  captureFired<R>(command: () => R): CapturedRun<R>;
+  /** Resolves once nothing fired is queued or in flight (tracked work may still run). Never rejects. */
+  drained(): Promise<void>;
+  /** Makes `Flush` and `Dispose` wait for `work` too. */
+  track(work: Promise<unknown>): void;
+  /** Reports a failure to the error hook and keeps it for the next `Flush`. */
+  reportFailure(error: unknown, operation: string, event?: string): void;
+  disposed(): boolean;
+}
+
+/** What a kind decides. Each method is called by the core, never by a user. */
+export interface KindPolicy {
+  /** `Fire` checked the event: the kind may apply it at once. Throwing refuses it (nothing is stored). */
+  fired(fired: FiredEvent): void;
+  /**
+   * Stores the batch (in order), resolves each stored event's promise, and applies them. Runs inside
+   * `exclusive`, one batch at a time. If it throws, every unsettled event of the batch is rejected
+   * with that error, which is reported: it must throw only when none of them was stored.
+   */
+  appendFired(batch: FiredEvent[]): Promise<void>;
+  /** Reads and applies every stored event after what the actor has. Runs inside `exclusive`. */
+  catchUp(): Promise<void>;
+  /** At the end of `Load`, inside `exclusive`: a kind may start listening (unless disposed). */
+  afterLoad(): Promise<void>;
+  /** Once, after every fired event settled and every exclusive work ended: stop listening. */
+  dispose(): Promise<void>;
+}
+
+/** Reads every stored event of `machinery`'s stream from `fromVersion` on, in pages, handing each page over. */
+export async function readStreamPages(
+  machinery: ActorMachinery,
+  fromVersion: () => number,
+  accept: (events: readonly StoredEvent[]) => void,
+  toVersion?: number,
+): Promise<void> {
+  for (;;) {
+    const events = await machinery.container.store.readStream(machinery.id, {
+      fromVersion: fromVersion(),
+      ...(toVersion === undefined ? {} : { toVersion }),
+      limit: LOAD_PAGE_SIZE,
+    });
+    accept(events);
+    if (events.length < LOAD_PAGE_SIZE) return;
+  }
+}
+
+/** How many events one read of a catch-up takes. */
+const LOAD_PAGE_SIZE = 10_000;

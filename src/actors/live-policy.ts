@@ -1,0 +1,190 @@
+/**
+ * The policy of `LiveActor`: apply at `Fire`, append expecting the confirmed version, rebase on a
+ * conflict, hear every other writer through the live feed, and re-run `RerunOnConflict` commands.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConcurrencyError, UsageError } from '../errors.js';
+import type { StoredEvent } from '../events/envelope.js';
+import { LiveFeed, type LiveWatch } from '../live/live-feed.js';
+import { appendRetryingUnavailable } from './append-retry.js';
+import { readStreamPages, type ActorMachinery, type FiredEvent, type KindPolicy } from './kind-policy.js';
+import { OptimisticState } from './optimistic-state.js';
+
+/**
+ * Appends (or command runs) tried before the conflict is reported. Each attempt follows the
+ * winners, so only a stream that other writers keep ahead of for this long gives up: with the
+ * backoff below, that is about half a minute of uninterrupted losing.
+ */
+const MAX_APPEND_ATTEMPTS = 1000;
+/** The longest pause between two attempts; pauses grow from 1 ms, with jitter. */
+const MAX_BACKOFF_MS = 50;
+
+export class LivePolicy implements KindPolicy {
+  readonly #machinery: ActorMachinery;
+  readonly #local: OptimisticState;
+  #watch: Promise<LiveWatch> | undefined;
+
+  constructor(machinery: ActorMachinery) {
+    this.#machinery = machinery;
+    this.#local = new OptimisticState(machinery);
+  }
+
+  get confirmedVersion(): number {
+    return this.#local.confirmedVersion;
+  }
+
+  fired(fired: FiredEvent): void {
+    this.#local.applyFired(fired);
+  }
+
+  async appendFired(batch: FiredEvent[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      // A rebase may have refused some of the batch: those are never appended.
+      const pending = batch.filter((fired) => this.#local.isPending(fired));
+      if (pending.length === 0) return;
+      let stored: readonly StoredEvent[];
+      try {
+        const expectedVersion = this.#local.confirmedVersion;
+        stored = (await appendRetryingUnavailable(this.#machinery, pending, { expectedVersion })).events;
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || attempt >= MAX_APPEND_ATTEMPTS) {
+          this.#local.drop(pending);
+          throw error;
+        }
+        // The batch stays pending: re-applied on top of the winners, it is appended again. The
+        // winners are read after the pause, so the next attempt expects the newest version.
+        await this.#afterConflict(attempt, pending);
+        continue;
+      }
+      this.#local.acceptStored(stored);
+      return;
+    }
+  }
+
+  async catchUp(): Promise<void> {
+    await this.#readWinners();
+  }
+
+  async afterLoad(): Promise<void> {
+    if (this.#watch !== undefined) return;
+    const machinery = this.#machinery;
+    const feed = LiveFeed.of(machinery.container.store, machinery.container.logger);
+    this.#watch = feed.watch(machinery.id, this.#local.confirmedVersion + 1, (events) => {
+      if (machinery.disposed()) return;
+      void machinery
+        .exclusive(() => this.#receive(events))
+        .catch((error: unknown) =>
+          machinery.reportFailure(error, 'apply', events.map((event) => event.name).join(', ')),
+        );
+    });
+    try {
+      await this.#watch;
+    } catch (error) {
+      this.#watch = undefined;
+      throw error;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    const watch = this.#watch;
+    this.#watch = undefined;
+    (await watch?.catch(() => undefined))?.close();
+  }
+
+  rerunOnConflict<R>(command: () => R): Promise<R> {
+    const run = this.#rerun(command);
+    this.#machinery.track(run);
+    return run;
+  }
+
+  async #rerun<R>(command: () => R): Promise<R> {
+    const machinery = this.#machinery;
+    for (let attempt = 1; ; attempt++) {
+      await machinery.drained();
+      await machinery.exclusive(() => this.#readWinners());
+      // The command decides on this version: its events land right after it, or not at all.
+      const decidedOn = this.#local.confirmedVersion;
+      const run = machinery.captureFired(command);
+      const { fired } = run;
+      if (run.threw || isThenable(run.result)) {
+        const refusal = run.threw
+          ? run.error
+          : new UsageError(
+              'a command run by RerunOnConflict must be synchronous: it runs again on a conflict',
+            );
+        // A promise the command returned would reject with its dropped events: nobody awaits it.
+        if (!run.threw) Promise.resolve(run.result).catch(() => undefined);
+        // The command refused (or cannot be re-run): what it fired is dropped, never stored.
+        this.#local.drop(fired);
+        for (const each of fired) each.reject(refusal);
+        throw refusal;
+      }
+      if (fired.length === 0) return run.result;
+      try {
+        await machinery.exclusive(() => this.#appendDecided(fired, decidedOn));
+        return run.result;
+      } catch (error) {
+        for (const each of fired) each.reject(error);
+        if (!(error instanceof ConcurrencyError) || attempt >= MAX_APPEND_ATTEMPTS) {
+          machinery.reportFailure(error, 'append', fired.map((each) => each.event.name).join(', '));
+          throw error;
+        }
+      }
+      await sleep(backoff(attempt));
+    }
+  }
+
+  /** Appends a re-runnable command's events on the version it decided on, or drops them all. */
+  async #appendDecided(fired: readonly FiredEvent[], decidedOn: number): Promise<void> {
+    const pending = fired.filter((each) => this.#local.isPending(each));
+    let stored: readonly StoredEvent[];
+    try {
+      // One of them refused by a rebase, or winners applied since: the command must run again.
+      if (pending.length < fired.length || this.#local.confirmedVersion !== decidedOn) {
+        throw new ConcurrencyError(this.#machinery.id, decidedOn, this.#local.confirmedVersion);
+      }
+      stored = (await appendRetryingUnavailable(this.#machinery, pending, { expectedVersion: decidedOn }))
+        .events;
+    } catch (error) {
+      this.#local.drop(pending);
+      throw error;
+    }
+    this.#local.acceptStored(stored);
+  }
+
+  async #afterConflict(attempt: number, pending: readonly FiredEvent[]): Promise<void> {
+    try {
+      await sleep(backoff(attempt));
+      await this.#readWinners();
+    } catch (error) {
+      this.#local.drop(pending);
+      throw error;
+    }
+  }
+
+  /** Applies what other writers stored after the confirmed version. */
+  async #readWinners(): Promise<void> {
+    await readStreamPages(
+      this.#machinery,
+      () => this.#local.confirmedVersion + 1,
+      (events) => this.#local.acceptStored(events),
+    );
+  }
+
+  /** Events from the live feed: other writers' (and echoes of our own). */
+  async #receive(events: readonly StoredEvent[]): Promise<void> {
+    if (this.#machinery.disposed()) return;
+    const first = events.find((event) => event.version > this.#local.confirmedVersion);
+    if (first === undefined) return;
+    if (first.version > this.#local.confirmedVersion + 1) await this.#readWinners();
+    this.#local.acceptStored(events);
+  }
+}
+
+function isThenable(value: unknown): boolean {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
+}
+
+function backoff(attempt: number): number {
+  return Math.random() * Math.min(MAX_BACKOFF_MS, 2 ** attempt);
+}

@@ -1,0 +1,159 @@
+/**
+ * An actor's state while some of its fired events are not yet stored: the confirmed events, then
+ * the pending ones applied on top, in firing order. Both kinds that apply at `Fire` use it.
+ *
+ * Guarantees:
+ * - the state is always "base, then every event stored since, then the pending events": a state
+ *   some sequence of stored events produces, never a mix;
+ * - a pending event whose handler refuses (throws) on the state it would now land on is taken out
+ *   of the state, its `Fire` is rejected with the `HandlerError`, and it is never appended: a
+ *   stream never holds an event its own handler refuses;
+ * - a stored event whose id is one of ours is ours landing (an echo through the live feed, or the
+ *   answer to an append whose reply was lost): its `Fire` resolves, it is never applied twice.
+ *
+ * To rebuild, it keeps a copy of the confirmed state from when the first pending event of a burst
+ * was fired (`structuredClone`: the state must be structured-cloneable).
+ */
+import type { StoredEvent } from '../events/envelope.js';
+import type { ActorMachinery, FiredEvent } from './kind-policy.js';
+
+export class OptimisticState {
+  readonly #machinery: ActorMachinery;
+  /** The confirmed state when the current burst of pending events began. */
+  #base: object | undefined;
+  #baseVersion = 0;
+  /** Events stored since `#base` was taken: ours that landed and others' that won. */
+  #confirmedSinceBase: StoredEvent[] = [];
+  /** Fired, applied locally, not yet stored, in firing order. */
+  #pending: FiredEvent[] = [];
+
+  constructor(machinery: ActorMachinery) {
+    this.#machinery = machinery;
+  }
+
+  /** The version of the last stored event applied; the actor's `version` also counts pending events. */
+  get confirmedVersion(): number {
+    return this.#base === undefined
+      ? this.#machinery.version()
+      : this.#baseVersion + this.#confirmedSinceBase.length;
+  }
+
+  get pendingCount(): number {
+    return this.#pending.length;
+  }
+
+  isPending(fired: FiredEvent): boolean {
+    return this.#pending.includes(fired);
+  }
+
+  /** Applies a fired event on top of the state; if its handler throws, the state is as before and it rethrows. */
+  applyFired(fired: FiredEvent): void {
+    const machinery = this.#machinery;
+    if (this.#base === undefined) {
+      this.#base = structuredClone(machinery.state());
+      this.#baseVersion = machinery.version();
+      this.#confirmedSinceBase = [];
+    }
+    this.#pending.push(fired);
+    try {
+      machinery.applyEvent(this.#provisional(fired, machinery.version() + 1));
+    } catch (error) {
+      this.#pending.pop();
+      // The handler may have half-changed the state before it threw.
+      this.#restore();
+      throw error;
+    }
+  }
+
+  /**
+   * Stored events that follow the confirmed version with no gap, in version order: other writers'
+   * events, or ours landing. Ours resolve; the state is rebuilt if the order it was built in changed.
+   */
+  acceptStored(events: readonly StoredEvent[]): void {
+    const confirmed = this.confirmedVersion;
+    const fresh = events.filter((event) => event.version > confirmed);
+    if (fresh.length === 0) return;
+    if (this.#base === undefined) {
+      for (const event of fresh) this.#machinery.applyEvent(event);
+      return;
+    }
+    const landed: Array<[FiredEvent, StoredEvent]> = [];
+    // The state needs no rebuild when what landed is exactly the oldest pending events, in order.
+    let sameOrder = true;
+    for (const event of fresh) {
+      const index = this.#pending.findIndex((fired) => fired.event.id === event.id);
+      if (index !== 0) sameOrder = false;
+      if (index >= 0) landed.push([...this.#pending.splice(index, 1), event] as [FiredEvent, StoredEvent]);
+      this.#confirmedSinceBase.push(event);
+    }
+    try {
+      if (!sameOrder) this.#restore();
+      else if (this.#pending.length === 0) this.#dropBase();
+    } finally {
+      for (const [fired, stored] of landed) fired.resolve(stored);
+    }
+  }
+
+  /** These pending events will never be stored as they are: take them out of the state. */
+  drop(fired: readonly FiredEvent[]): void {
+    const dropped = new Set(fired);
+    const before = this.#pending.length;
+    this.#pending = this.#pending.filter((each) => !dropped.has(each));
+    if (this.#pending.length !== before) this.#restore();
+  }
+
+  /**
+   * State = the base, the events confirmed since, then every pending event that still applies. A
+   * pending event whose handler throws is refused: out of the state, rejected, never appended.
+   */
+  #restore(): void {
+    const machinery = this.#machinery;
+    if (this.#base === undefined) return;
+    for (;;) {
+      machinery.setState(structuredClone(this.#base));
+      machinery.setVersion(this.#baseVersion);
+      for (const event of this.#confirmedSinceBase) machinery.applyEvent(event);
+      const refused = this.#applyPending();
+      if (refused === undefined) break;
+      const [fired, error] = refused;
+      this.#pending.splice(this.#pending.indexOf(fired), 1);
+      fired.reject(error);
+      machinery.reportFailure(error, 'apply', fired.event.name);
+    }
+    if (this.#pending.length === 0) this.#dropBase();
+  }
+
+  /** Applies the pending events in order; the first one whose handler throws is returned with the error. */
+  #applyPending(): [FiredEvent, unknown] | undefined {
+    const machinery = this.#machinery;
+    for (const fired of this.#pending) {
+      try {
+        machinery.applyEvent(this.#provisional(fired, machinery.version() + 1));
+      } catch (error) {
+        return [fired, error];
+      }
+    }
+    return undefined;
+  }
+
+  #dropBase(): void {
+    this.#base = undefined;
+    this.#confirmedSinceBase = [];
+  }
+
+  /** A pending event as its handler sees it: what it will be once stored (its position is 0 until then). */
+  #provisional(fired: FiredEvent, version: number): StoredEvent {
+    const { event } = fired;
+    return {
+      id: event.id,
+      stream: this.#machinery.id,
+      name: event.name,
+      // A fresh value each time: a handler may keep part of it in the state and change it later.
+      data: event.data ?? null,
+      version,
+      position: 0,
+      at: typeof event.at === 'string' ? event.at : (event.at ?? new Date()).toISOString(),
+      meta: event.meta ?? {},
+    };
+  }
+}
