@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -23,15 +23,22 @@ describe('the published package', () => {
       const main = await import('omniscient');
       const sqlite = await import('omniscient/sqlite');
       const testing = await import('omniscient/testing');
+      const conformance = await import('omniscient/conformance');
       console.log(JSON.stringify({
         main: ['Actor', 'LiveActor', 'createContainer', 'memoryStore', 'ConcurrencyError', 'InvalidEventError',
                'StoreUnavailableError'].filter((name) => typeof main[name] !== 'function'),
         sqlite: typeof sqlite.sqliteStore,
         testing: typeof testing.Given,
+        conformance: typeof conformance.describeEngineConformance,
       }));
     `);
-    expect(JSON.parse(output)).toEqual({ main: [], sqlite: 'function', testing: 'function' });
-    for (const entry of ['index', 'sqlite', 'testing']) {
+    expect(JSON.parse(output)).toEqual({
+      main: [],
+      sqlite: 'function',
+      testing: 'function',
+      conformance: 'function',
+    });
+    for (const entry of ['index', 'sqlite', 'testing', 'conformance']) {
       expect(existsSync(`${root}/dist/${entry}.d.ts`)).toBe(true);
     }
   });
@@ -49,5 +56,32 @@ describe('the published package', () => {
   it('keeps internals out of the public entry', () => {
     const output = runWithNode(`console.log(Object.keys(await import('omniscient')).sort().join(','))`);
     expect(output).not.toMatch(/handlersOf|prepareEvents|encodeJson|registerLibraryClass/);
+  });
+
+  it('runs the conformance suite from the build under node:test, against the built memory engine', () => {
+    const output = runWithNode(`
+      import { describe, it } from 'node:test';
+      import { memoryStore } from 'omniscient';
+      import { describeEngineConformance } from 'omniscient/conformance';
+      describeEngineConformance('memory', (options) => memoryStore(options), { describe, it });
+    `);
+    expect(output).toMatch(/^# pass [1-9]\d*$/m);
+    expect(output).toMatch(/^# fail 0$/m);
+  });
+
+  it('builds the conformance suite to import only Node built-ins and its own files, so no test runner', () => {
+    const built = [
+      'conformance.js',
+      ...readdirSync(`${root}/dist/conformance`)
+        .filter((file) => file.endsWith('.js'))
+        .map((file) => `conformance/${file}`),
+    ];
+    expect(built.length).toBeGreaterThan(10);
+    for (const file of built) {
+      const source = readFileSync(`${root}/dist/${file}`, 'utf8');
+      const imported = [...source.matchAll(/^import\b[^'"]*['"]([^'"]+)['"]/gm)].map((match) => match[1]);
+      expect(imported.length, file).toBeGreaterThan(0);
+      for (const specifier of imported) expect(specifier, file).toMatch(/^(node:|\.\.?\/)/);
+    }
   });
 });
