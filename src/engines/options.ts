@@ -7,7 +7,14 @@
 import { UsageError } from '../errors.js';
 import { DEFAULT_MAX_EVENT_BYTES } from '../events/json-data.js';
 import { DEFAULT_MAX_SNAPSHOT_BYTES } from './snapshot-rules.js';
-import type { ListStreamsOptions, ReadAllOptions, ReadStreamOptions, StoreOptions } from './engine.js';
+import type {
+  ListStreamsOptions,
+  NotificationListener,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StoreOptions,
+  SubscribeOptions,
+} from './engine.js';
 
 /** How many events `readAll`, and how many streams `listStreams`, return when no limit is given. */
 export const DEFAULT_PAGE_SIZE = 1000;
@@ -94,6 +101,52 @@ export function resolveListStreams(options: ListStreamsOptions | undefined): Res
   if (after !== undefined && typeof after !== 'string') throw new UsageError('after must be a stream id');
   if (typeof prefix !== 'string') throw new UsageError('prefix must be a string');
   return { after, limit: Math.max(0, wholeNumber(options?.limit, 'limit', DEFAULT_PAGE_SIZE)), prefix };
+}
+
+export interface ResolvedSubscribe {
+  /** The position to follow from (exclusive); `undefined` for "from the end, when established". */
+  readonly after: number | undefined;
+  /** The caller's error hook, guarded: it never throws, whatever the hook does. */
+  readonly onError: (error: unknown) => void;
+}
+
+/**
+ * The one rule for `subscribe` on every engine: the listener must be a function, `after` a whole
+ * number >= 0 (no lenient clamping here: a subscription that silently starts elsewhere than asked
+ * would deliver different events per engine), and `onError` a function if given. A hook that
+ * throws is swallowed: a subscription has nobody else to tell, and must not stop delivering.
+ */
+export function resolveSubscribe(
+  listener: NotificationListener,
+  options: SubscribeOptions | undefined,
+): ResolvedSubscribe {
+  if (typeof listener !== 'function') {
+    throw new UsageError(`subscribe needs a listener function, got ${describe(listener)}`);
+  }
+  const after: unknown = options?.after;
+  if (after !== undefined && (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0)) {
+    throw new UsageError(`after must be a whole number >= 0, got ${describe(after)}`);
+  }
+  const hook: unknown = options?.onError;
+  if (hook !== undefined && typeof hook !== 'function') {
+    throw new UsageError(`onError must be a function, got ${describe(hook)}`);
+  }
+  const onError = (error: unknown): void => {
+    try {
+      (hook as ((error: unknown) => void) | undefined)?.(error);
+    } catch {
+      // An error hook that throws has nobody left to tell.
+    }
+  };
+  return { after, onError };
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string'
+    ? JSON.stringify(value)
+    : typeof value === 'function'
+      ? 'a function'
+      : String(value);
 }
 
 /**

@@ -1,122 +1,72 @@
 /**
- * Subscriptions for engines that can read the whole store by position and learn cheaply that
- * something changed (an append in this process, a change counter polled from another): each
- * subscription keeps a cursor, and every wake-up reads the events after it, in position order,
- * and hands them to the listener. Because these engines commit positions in increasing order, a
- * cursor never passes an event that is yet to commit, so each event is notified exactly once.
+ * Subscriptions for engines that learn cheaply that something changed (an append in this process,
+ * a change counter polled from another) but are sent no notifications: every wake-up makes each
+ * subscription read what is new after its cursor (`PositionFollower`). Because these engines
+ * commit positions in increasing order, a cursor never passes an event that is yet to commit, so
+ * each event is notified exactly once.
  */
-import type { StoredEvent } from '../events/envelope.js';
-import type { EventNotification, NotificationListener, SubscribeOptions, Subscription } from './engine.js';
-
-/** How many events one read of a wake-up takes. */
-const PAGE_SIZE = 500;
+import type { Subscription } from './engine.js';
+import type { ResolvedSubscribe } from './options.js';
+import { PositionFollower, type FollowedRow } from './position-follower.js';
+import type { NotificationListener } from './engine.js';
 
 export interface SubscriptionSource {
-  readAfter(position: number, limit: number): Promise<StoredEvent[]>;
+  /** Events after `position`, a row that cannot be read given as its `CorruptEventError`. */
+  readAfter(position: number, limit: number): Promise<readonly FollowedRow[]>;
   /** The position of the last stored event (0 if none). */
   lastPosition(): Promise<number>;
   /** Called when the first subscription opens and when the last one closes (to start or stop polling). */
   onActiveChange?(active: boolean): void;
 }
 
-interface Follower {
-  readonly listener: NotificationListener;
-  readonly onError: ((error: unknown) => void) | undefined;
-  cursor: number;
-  /** The wake-up in progress, if any; another wake-up while it runs sets `again`. */
-  running: Promise<void> | undefined;
-  again: boolean;
-  closed: boolean;
-}
-
 export class SubscriptionHub {
-  readonly #followers = new Set<Follower>();
+  readonly #followers = new Set<PositionFollower>();
+  readonly #source: SubscriptionSource;
 
-  constructor(private readonly source: SubscriptionSource) {}
+  constructor(source: SubscriptionSource) {
+    this.#source = source;
+  }
 
   get active(): boolean {
     return this.#followers.size > 0;
   }
 
-  async subscribe(listener: NotificationListener, options?: SubscribeOptions): Promise<Subscription> {
-    const after = options?.after ?? (await this.source.lastPosition());
-    const follower: Follower = {
-      listener,
-      onError: options?.onError,
-      cursor: after,
-      running: undefined,
-      again: false,
-      closed: false,
-    };
+  async subscribe(listener: NotificationListener, options: ResolvedSubscribe): Promise<Subscription> {
+    const after = options.after ?? (await this.#source.lastPosition());
+    const follower = new PositionFollower(
+      {
+        listener,
+        onError: options.onError,
+        readAfter: (position, limit) => this.#source.readAfter(position, limit),
+      },
+      after,
+    );
     this.#followers.add(follower);
-    if (this.#followers.size === 1) this.source.onActiveChange?.(true);
-    this.#wakeFollower(follower);
+    if (this.#followers.size === 1) this.#source.onActiveChange?.(true);
+    follower.catchUp();
     return {
       close: async () => {
-        if (follower.closed) return;
-        follower.closed = true;
-        this.#followers.delete(follower);
-        if (this.#followers.size === 0) this.source.onActiveChange?.(false);
-        await follower.running;
+        if (!this.#followers.delete(follower)) return;
+        if (this.#followers.size === 0) this.#source.onActiveChange?.(false);
+        await follower.close();
       },
     };
   }
 
   /** Something may have been stored: every subscription reads what is new for it. */
   wake(): void {
-    for (const follower of this.#followers) this.#wakeFollower(follower);
+    for (const follower of this.#followers) follower.catchUp();
   }
 
   /** Tells every subscription of a problem outside any one of them (a failed change check, say). */
   reportError(error: unknown): void {
-    for (const follower of this.#followers) follower.onError?.(error);
+    for (const follower of this.#followers) follower.report(error);
   }
 
   async closeAll(): Promise<void> {
     const followers = [...this.#followers];
     this.#followers.clear();
-    if (followers.length > 0) this.source.onActiveChange?.(false);
-    for (const follower of followers) follower.closed = true;
-    await Promise.all(followers.map((follower) => follower.running));
-  }
-
-  #wakeFollower(follower: Follower): void {
-    if (follower.running) {
-      follower.again = true;
-      return;
-    }
-    follower.running = this.#catchUp(follower).finally(() => {
-      follower.running = undefined;
-      if (follower.again && !follower.closed) {
-        follower.again = false;
-        this.#wakeFollower(follower);
-      }
-    });
-  }
-
-  async #catchUp(follower: Follower): Promise<void> {
-    try {
-      while (!follower.closed) {
-        const events = await this.source.readAfter(follower.cursor, PAGE_SIZE);
-        if (events.length === 0 || follower.closed) return;
-        follower.cursor = (events[events.length - 1] as StoredEvent).position;
-        deliver(follower, events.map(notificationOf));
-        if (events.length < PAGE_SIZE) return;
-      }
-    } catch (error) {
-      follower.onError?.(error);
-    }
-  }
-}
-
-export function notificationOf(event: StoredEvent): EventNotification {
-  return { stream: event.stream, version: event.version, position: event.position, name: event.name, event };
-}
-
-function deliver(follower: Follower, notifications: readonly EventNotification[]): void {
-  try {
-    follower.listener(notifications);
-  } catch (error) {
-    follower.onError?.(error);
+    if (followers.length > 0) this.#source.onActiveChange?.(false);
+    await Promise.all(followers.map((follower) => follower.close()));
   }
 }

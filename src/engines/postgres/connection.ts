@@ -31,7 +31,8 @@ export type PostgresConnection =
        * A pool the caller made and keeps: the store never ends it. Give it an `'error'` listener, as
        * `pg` asks of every pool, so that a server restart does not crash the process. Once the
        * store has a subscriber, it holds one of the pool's connections for LISTEN until it closes,
-       * so such a pool needs room for at least one more.
+       * so such a pool needs room for at least one more: a pool with `max` below 2 is refused
+       * with `UsageError`.
        */
       pool: pg.Pool;
     };
@@ -82,6 +83,7 @@ export class Database {
       if (typeof pool?.query !== 'function' || typeof pool.connect !== 'function') {
         throw new UsageError('pool must be a pg.Pool');
       }
+      refuseSingleConnection(pool);
       this.#pool = pool;
       this.#ownsPool = false;
       this.#clientConfig = (pool as unknown as { options?: pg.ClientConfig }).options ?? {};
@@ -102,7 +104,8 @@ export class Database {
         connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
         keepAlive: true,
       };
-      this.#pool = new pg.Pool({ ...this.#clientConfig, max: poolSize });
+      // Idle connections never keep the process alive: open subscriptions do (`process-hold.ts`).
+      this.#pool = new pg.Pool({ ...this.#clientConfig, max: poolSize, allowExitOnIdle: true });
       // An idle connection broken by a server restart is dropped by the pool; the next call opens a
       // new one. Without a listener, Node would treat the pool's 'error' event as a crash.
       this.#pool.on('error', () => undefined);
@@ -175,6 +178,8 @@ export class Database {
         void client.end().catch(() => undefined);
         throw error;
       }
+      // Listening never keeps the process alive by itself: open subscriptions do (`process-hold.ts`).
+      holdsProcess(client, false);
       return {
         client,
         release: async () => {
@@ -186,9 +191,12 @@ export class Database {
     const client = await this.#pool.connect();
     const ignore = () => undefined;
     client.on('error', ignore);
+    holdsProcess(client, false);
     return {
       client,
       release: async (broken) => {
+        // The pool's own setting decides again whether its idle connections hold the process.
+        holdsProcess(client, true);
         if (!broken) {
           try {
             await client.query('UNLISTEN *');
@@ -209,6 +217,27 @@ export class Database {
     if (this.#ended) return;
     this.#ended = true;
     if (this.#ownsPool) await this.#pool.end();
+  }
+}
+
+/** `pg` clients have `ref()` and `unref()` (what the pool's `allowExitOnIdle` uses); its types omit them. */
+function holdsProcess(client: pg.ClientBase, holds: boolean): void {
+  const socketOwner = client as unknown as { ref?: () => void; unref?: () => void };
+  (holds ? socketOwner.ref : socketOwner.unref)?.call(client);
+}
+
+/**
+ * A pool of one connection cannot serve a store that subscribes: the listening connection would
+ * take the only slot, and every query would wait for it forever. Refused at once, with the fix.
+ */
+function refuseSingleConnection(pool: pg.Pool): void {
+  const max = (pool as unknown as { options?: { max?: unknown } }).options?.max;
+  if (typeof max === 'number' && max < 2) {
+    throw new UsageError(
+      `the pool given to postgresStore allows ${max} connection(s), but the store needs at least 2 ` +
+        '(one listens for notifications while the others query): give it a pg.Pool with max >= 2, ' +
+        'or a { connectionString } so that it opens its own pool',
+    );
   }
 }
 

@@ -19,19 +19,15 @@
  *   trusted: the subscriptions read the store instead.
  * - A listener that throws is reported to `onError` and keeps its subscription.
  */
-import type { StoredEvent } from '../../events/envelope.js';
-import type { EventNotification, NotificationListener, SubscribeOptions, Subscription } from '../engine.js';
-import { notificationOf } from '../subscription-hub.js';
+import type { EventNotification, NotificationListener, Subscription } from '../engine.js';
+import type { ResolvedSubscribe } from '../options.js';
+import { PositionFollower, type FollowedRow } from '../position-follower.js';
 import { StoreUnavailableError } from '../../errors.js';
 import { sleep, type Database, type DedicatedConnection } from './connection.js';
 import { quoteIdentifier } from './identifiers.js';
 import { parsePayload } from './notification-payload.js';
 import { storeErrorFrom } from './postgres-errors.js';
 
-/** How many events one catch-up read takes. */
-const PAGE_SIZE = 500;
-/** Notification payloads held for one subscription while it reads; beyond, it reads again instead. */
-const MAX_HELD_PAYLOADS = 10_000;
 const FIRST_RECONNECT_DELAY_MS = 50;
 const MAX_RECONNECT_DELAY_MS = 5_000;
 /** How often an idle listening connection is checked, and how long the check may take. */
@@ -42,26 +38,14 @@ export interface FeedSource {
   readonly db: Database;
   readonly channel: string;
   readonly schema: string;
-  readAfter(position: number, limit: number): Promise<StoredEvent[]>;
+  /** Events after `position`, a row that cannot be read given as its `CorruptEventError`. */
+  readAfter(position: number, limit: number): Promise<FollowedRow[]>;
   lastPosition(): Promise<number>;
-}
-
-interface Follower {
-  readonly listener: NotificationListener;
-  readonly onError: ((error: unknown) => void) | undefined;
-  /** The last position delivered (or the one to start after); `undefined` until known. */
-  cursor: number | undefined;
-  /** Notifications held while the follower reads the store; `undefined` when it is live. */
-  held: EventNotification[][] | undefined;
-  /** The catch-up in progress; another request while it runs sets `again`. */
-  catchUp: Promise<void> | undefined;
-  again: boolean;
-  closed: boolean;
 }
 
 export class NotificationFeed {
   readonly #source: FeedSource;
-  readonly #followers = new Set<Follower>();
+  readonly #followers = new Set<PositionFollower>();
   #connection: DedicatedConnection | undefined;
   #connecting: Promise<void> | undefined;
   #reconnecting = false;
@@ -74,33 +58,29 @@ export class NotificationFeed {
     this.#source = source;
   }
 
-  async subscribe(listener: NotificationListener, options?: SubscribeOptions): Promise<Subscription> {
-    const follower: Follower = {
+  async subscribe(listener: NotificationListener, options: ResolvedSubscribe): Promise<Subscription> {
+    const follower = new PositionFollower({
       listener,
-      onError: options?.onError,
-      cursor: undefined,
-      held: [],
-      catchUp: undefined,
-      again: false,
-      closed: false,
-    };
+      onError: options.onError,
+      readAfter: (position, limit) => this.#source.readAfter(position, limit),
+      // Without a connection, notifications may be missing: the reconnection reads again.
+      mayGoLive: () => this.#connection !== undefined,
+    });
     // Registered (holding notifications) before LISTEN and before the first read: nothing that
     // commits from now on can fall between the two.
     this.#followers.add(follower);
     try {
       await this.#listen(true);
-      follower.cursor = options?.after ?? (await this.#source.lastPosition());
+      follower.cursor = options.after ?? (await this.#source.lastPosition());
     } catch (error) {
       this.#followers.delete(follower);
       throw error;
     }
-    this.#startCatchUp(follower);
+    follower.catchUp();
     return {
       close: async () => {
-        if (follower.closed) return;
-        follower.closed = true;
-        this.#followers.delete(follower);
-        await follower.catchUp;
+        if (!this.#followers.delete(follower)) return;
+        await follower.close();
       },
     };
   }
@@ -110,13 +90,13 @@ export class NotificationFeed {
     this.#stopHeartbeat();
     const followers = [...this.#followers];
     this.#followers.clear();
-    for (const follower of followers) follower.closed = true;
+    const closing = Promise.all(followers.map((follower) => follower.close()));
     await this.#connecting?.catch(() => undefined);
     const connection = this.#connection;
     this.#connection = undefined;
     this.#detach();
     await connection?.release(false);
-    await Promise.all(followers.map((follower) => follower.catchUp));
+    await closing;
   }
 
   /** Opens the listening connection unless it is open; with `retry`, under the store's retry policy. */
@@ -172,25 +152,16 @@ export class NotificationFeed {
     const parsed = parsePayload(payload);
     let handedOut = false;
     for (const follower of this.#followers) {
-      if (follower.closed) continue;
       if (parsed === undefined) {
         // Not written by the append function: read the store rather than trust it.
-        this.#startCatchUp(follower);
+        follower.catchUp();
         continue;
       }
       // Each subscription gets its own objects, so that one listener changing an event cannot
       // change what another one sees.
       const notifications = handedOut ? (parsePayload(payload) as EventNotification[]) : parsed;
       handedOut = true;
-      if (follower.held === undefined) {
-        this.#deliver(follower, notifications);
-      } else if (follower.held.length < MAX_HELD_PAYLOADS) {
-        follower.held.push(notifications);
-      } else {
-        // Too much to hold: drop it and read the store once more after this catch-up.
-        follower.held = [];
-        follower.again = true;
-      }
+      follower.offer(notifications);
     }
   }
 
@@ -203,8 +174,8 @@ export class NotificationFeed {
     if (this.#closed) return;
     const report = storeErrorFrom(error, this.#source.db.target, 'listen to');
     for (const follower of this.#followers) {
-      follower.held ??= [];
-      this.#report(follower, report);
+      follower.hold();
+      follower.report(report);
     }
     this.#reconnect();
   }
@@ -222,76 +193,15 @@ export class NotificationFeed {
             await this.#listen(false);
           } catch (error) {
             const report = storeErrorFrom(error, this.#source.db.target, 'listen to');
-            for (const follower of this.#followers) this.#report(follower, report);
+            for (const follower of this.#followers) follower.report(report);
             delay = Math.min(delay * 2, MAX_RECONNECT_DELAY_MS);
           }
         }
       } finally {
         this.#reconnecting = false;
       }
-      for (const follower of this.#followers) this.#startCatchUp(follower);
+      for (const follower of this.#followers) follower.catchUp();
     })();
-  }
-
-  #startCatchUp(follower: Follower): void {
-    if (follower.closed || follower.cursor === undefined) return;
-    follower.held ??= [];
-    if (follower.catchUp) {
-      follower.again = true;
-      return;
-    }
-    follower.catchUp = this.#catchUp(follower).finally(() => {
-      follower.catchUp = undefined;
-      if (follower.again && !follower.closed) {
-        follower.again = false;
-        this.#startCatchUp(follower);
-      }
-    });
-  }
-
-  async #catchUp(follower: Follower): Promise<void> {
-    let delay = FIRST_RECONNECT_DELAY_MS;
-    while (!follower.closed) {
-      try {
-        for (;;) {
-          const events = await this.#source.readAfter(follower.cursor ?? 0, PAGE_SIZE);
-          if (follower.closed) return;
-          this.#deliver(follower, events.map(notificationOf));
-          if (events.length < PAGE_SIZE) break;
-        }
-        // Without a connection, notifications may be missing: the reconnection reads again.
-        if (follower.again || !this.#connection) return;
-        const held = follower.held ?? [];
-        follower.held = undefined;
-        for (const notifications of held) this.#deliver(follower, notifications);
-        return;
-      } catch (error) {
-        this.#report(follower, error);
-        await sleep(delay);
-        delay = Math.min(delay * 2, MAX_RECONNECT_DELAY_MS);
-      }
-    }
-  }
-
-  /** Hands `notifications` above the follower's cursor to its listener, in one call. */
-  #deliver(follower: Follower, notifications: readonly EventNotification[]): void {
-    const cursor = follower.cursor ?? 0;
-    const fresh = notifications.filter((notification) => notification.position > cursor);
-    if (fresh.length === 0 || follower.closed) return;
-    follower.cursor = (fresh[fresh.length - 1] as EventNotification).position;
-    try {
-      follower.listener(fresh);
-    } catch (error) {
-      this.#report(follower, error);
-    }
-  }
-
-  #report(follower: Follower, error: unknown): void {
-    try {
-      follower.onError?.(error);
-    } catch {
-      // An error handler that throws has nobody left to tell.
-    }
   }
 
   #startHeartbeat(connection: DedicatedConnection): void {

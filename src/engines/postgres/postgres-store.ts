@@ -2,6 +2,9 @@
  * The PostgreSQL engine: the store that many processes on many machines share. Each store lives
  * in one schema of one database (default `omniscient`), created and migrated on first use.
  *
+ * It supplies its storage primitives to the shared facade (`store-facade.ts`), which does every
+ * check the engines share and runs the schema's start-up (`ready`) before the first call.
+ *
  * Guarantees, on top of the engine interface's:
  * - An append is one call of a server-side function, in one transaction: its expected-version
  *   check, fencing check, retry detection and writes cannot be separated by another writer, and a
@@ -21,30 +24,19 @@
  * key or fingerprint holding NUL (PostgreSQL text cannot), and an event time outside the years 1
  * to 9999 (`timestamptz` has no year 0, and ISO-8601 text beyond 9999 would not read back the same).
  */
-import { InvalidEventError, StoreUnavailableError, UsageError } from '../../errors.js';
-import type { StoredEvent } from '../../events/envelope.js';
-import {
-  prepareEvents,
-  validateExpectedVersion,
-  validateFencingTerm,
-  type PreparedEvent,
-} from '../append-rules.js';
+import { InvalidEventError, UsageError } from '../../errors.js';
+import { appendResultOf, storedEventOf } from '../append-results.js';
+import type { PreparedEvent } from '../append-rules.js';
 import type { AppendResult, EventStore, StoreOptions } from '../engine.js';
-import {
-  requireStreamArgument,
-  resolveListStreams,
-  resolveReadAll,
-  resolveReadStream,
-  resolveStoreOptions,
-} from '../options.js';
-import { prepareSnapshot } from '../snapshot-rules.js';
+import { resolveStoreOptions } from '../options.js';
+import { engineStore, type EngineStorage } from '../store-facade.js';
 import { decodeAnswers, encodeGroup } from './append-batch.js';
 import { appendCallText } from './append-function.js';
 import { Database, DEFAULT_CONNECTION_RETRY_MS, type PostgresConnection } from './connection.js';
 import { GroupCommit, type AppendAnswer } from './group-commit.js';
-import { DEFAULT_SCHEMA, schemaNames } from './identifiers.js';
+import { DEFAULT_SCHEMA, schemaNames, type SchemaNames } from './identifiers.js';
 import { NotificationFeed } from './notifications.js';
-import { postgresReads } from './reads.js';
+import { postgresReads, type PostgresReads } from './reads.js';
 import { migrateSchema } from './schema.js';
 import { postgresSnapshots } from './snapshots.js';
 
@@ -79,13 +71,25 @@ export function postgresStore(
   connection: PostgresConnection,
   options: PostgresStoreOptions = {},
 ): PostgresEventStore {
-  const { maxEventBytes, maxSnapshotBytes, now } = resolveStoreOptions(options);
+  const storeOptions = resolveStoreOptions(options);
   const names = schemaNames(options.schema ?? DEFAULT_SCHEMA);
   const retryMs = options.connectionRetryMs ?? DEFAULT_CONNECTION_RETRY_MS;
   if (!Number.isSafeInteger(retryMs) || retryMs < 0) {
     throw new UsageError(`connectionRetryMs must be a whole number >= 0, got ${String(retryMs)}`);
   }
   const db = new Database(connection, retryMs);
+  const store = engineStore({
+    engine: 'postgres',
+    title: `the PostgreSQL store at ${db.target}`,
+    options: storeOptions,
+    storage: postgresStorage(db, names),
+    prepare: () => migrateSchema(db, names),
+    refuseUnstorable,
+  });
+  return { ...store, engine: 'postgres', schema: names.schema };
+}
+
+function postgresStorage(db: Database, names: SchemaNames): EngineStorage {
   const reads = postgresReads(db, names);
   const snapshots = postgresSnapshots(db, names);
   const appendStatement = { name: `${names.statementPrefix}.append`, text: appendCallText(names) };
@@ -100,141 +104,52 @@ export function postgresStore(
     db,
     channel: names.channel,
     schema: names.schema,
-    readAfter: (position, limit) => reads.readAll({ after: position, limit, names: undefined }),
+    readAfter: (position, limit) => reads.readFollowing(position, limit),
     lastPosition: () => reads.lastPosition(),
   });
-  let closed = false;
-  let readiness: Promise<void> | undefined;
-
-  function ensureOpen(): void {
-    if (closed) throw new StoreUnavailableError(`the PostgreSQL store at ${db.target} is closed`);
-  }
-
-  function ready(): Promise<void> {
-    // A failed start (server down) is not remembered: the next call tries again.
-    readiness ??= migrateSchema(db, names).catch((error: unknown) => {
-      readiness = undefined;
-      throw error;
-    });
-    return readiness;
-  }
-
-  async function appendResult(
-    stream: string,
-    batch: readonly PreparedEvent[],
-    answer: AppendAnswer,
-  ): Promise<AppendResult> {
-    if (answer.kind === 'retried') {
-      // A retry answers as the first append did: the events as stored, which never change.
-      const events = await reads.readStream(stream, {
-        fromVersion: answer.firstVersion,
-        toVersion: answer.firstVersion + batch.length - 1,
-        limit: batch.length,
-      });
-      return { stream, events, version: events[events.length - 1]?.version ?? 0 };
-    }
-    const firstVersion = answer.version - batch.length + 1;
-    const firstPosition = answer.firstPosition ?? 0;
-    const events = batch.map((event, index): StoredEvent => ({
-      id: event.id,
-      stream,
-      name: event.name,
-      data: JSON.parse(event.dataJson) as unknown,
-      version: firstVersion + index,
-      position: firstPosition + index,
-      at: event.at,
-      meta: JSON.parse(event.metaJson) as StoredEvent['meta'],
-    }));
-    return { stream, events, version: answer.version };
-  }
-
   return {
-    engine: 'postgres',
-    schema: names.schema,
-    limits: Object.freeze({ maxEventBytes, maxSnapshotBytes }),
-
-    async ready() {
-      ensureOpen();
-      await ready();
-    },
-
-    async appendToStream(stream, events, appendOptions) {
-      ensureOpen();
-      const expected = appendOptions?.expectedVersion === undefined ? 'any' : appendOptions.expectedVersion;
-      validateExpectedVersion(expected);
-      const fencingTerm = appendOptions?.fencingTerm;
-      validateFencingTerm(fencingTerm);
-      const batch = prepareEvents(stream, events, maxEventBytes, now);
-      refuseUnstorable(batch);
-      await ready();
+    async append(stream, batch, expected, fencingTerm) {
       const answer = await groupCommit.append({ stream, events: batch, expected, fencingTerm });
-      return appendResult(stream, batch, answer);
+      return appendResult(reads, stream, batch, answer);
     },
-
-    async readStream(stream, readOptions) {
-      ensureOpen();
-      requireStreamArgument(stream);
-      const range = resolveReadStream(readOptions);
-      await ready();
-      return reads.readStream(stream, range);
-    },
-
-    async readAll(readOptions) {
-      ensureOpen();
-      const resolved = resolveReadAll(readOptions);
-      await ready();
-      return reads.readAll(resolved);
-    },
-
-    async streamVersion(stream) {
-      ensureOpen();
-      requireStreamArgument(stream);
-      await ready();
-      return reads.streamVersion(stream);
-    },
-
-    async listStreams(listOptions) {
-      ensureOpen();
-      const resolved = resolveListStreams(listOptions);
-      await ready();
-      return reads.listStreams(resolved);
-    },
-
-    async saveSnapshot(snapshot) {
-      ensureOpen();
-      const prepared = prepareSnapshot(snapshot, maxSnapshotBytes);
-      await ready();
-      await snapshots.save(prepared, now().toISOString());
-    },
-
-    async readSnapshot(stream, key) {
-      ensureOpen();
-      requireStreamArgument(stream);
-      await ready();
-      return snapshots.read(stream, key);
-    },
-
-    async subscribe(listener, subscribeOptions) {
-      ensureOpen();
-      if (typeof listener !== 'function') throw new UsageError('subscribe needs a listener function');
-      const after = subscribeOptions?.after;
-      if (after !== undefined && (!Number.isSafeInteger(after) || after < 0)) {
-        throw new UsageError(`after must be a whole number >= 0, got ${String(after)}`);
-      }
-      await ready();
-      return feed.subscribe(listener, subscribeOptions);
-    },
-
+    readStream: (stream, range) => reads.readStream(stream, range),
+    readAll: (resolved) => reads.readAll(resolved),
+    streamVersion: (stream) => reads.streamVersion(stream),
+    listStreams: (resolved) => reads.listStreams(resolved),
+    saveSnapshot: (prepared, at) => snapshots.save(prepared, at),
+    readSnapshot: (stream, key) => snapshots.read(stream, key),
+    subscribe: (listener, resolved) => feed.subscribe(listener, resolved),
     async close() {
-      // Closing twice is harmless: a shutdown path may not know whether the store was closed.
-      if (closed) return;
-      closed = true;
       // Appends already accepted are answered before the connections go.
       await groupCommit.idle();
       await feed.close();
       await db.end();
     },
   };
+}
+
+async function appendResult(
+  reads: PostgresReads,
+  stream: string,
+  batch: readonly PreparedEvent[],
+  answer: AppendAnswer,
+): Promise<AppendResult> {
+  if (answer.kind === 'retried') {
+    // A retry answers as the first append did: the events as stored, which never change.
+    const count = batch.length;
+    const events = await reads.readStream(stream, {
+      fromVersion: answer.firstVersion,
+      toVersion: answer.firstVersion + count - 1,
+      limit: count,
+    });
+    return appendResultOf(stream, events);
+  }
+  const firstVersion = answer.version - batch.length + 1;
+  const firstPosition = answer.firstPosition ?? 0;
+  const events = batch.map((event, index) =>
+    storedEventOf(event, stream, firstVersion + index, firstPosition + index, JSON.parse(event.metaJson)),
+  );
+  return { stream, events, version: answer.version };
 }
 
 /** Refuses, before anything is sent, what PostgreSQL would refuse or change. */

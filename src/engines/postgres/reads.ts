@@ -25,6 +25,7 @@ import type { Database, TextRow } from './connection.js';
 import type { SchemaNames } from './identifiers.js';
 import { EVENT_COLUMNS, EVENT_COLUMNS_WITH_STREAM, eventFromRow, wholeNumber } from './rows.js';
 import { checkNextVersion } from '../dense-versions.js';
+import { decodeLeniently, type FollowedRow } from '../position-follower.js';
 
 /** How many events one `readStream` query returns at most. */
 const READ_PAGE_SIZE = 10_000;
@@ -32,6 +33,8 @@ const READ_PAGE_SIZE = 10_000;
 export interface PostgresReads {
   readStream(stream: string, range: VersionRange): Promise<StoredEvent[]>;
   readAll(options: ResolvedReadAll): Promise<StoredEvent[]>;
+  /** For subscriptions: a row that cannot be read is given as its `CorruptEventError`, in its place. */
+  readFollowing(after: number, limit: number): Promise<FollowedRow[]>;
   streamVersion(stream: string): Promise<number>;
   listStreams(options: ResolvedListStreams): Promise<StreamInfo[]>;
   /** The position of the last stored event, 0 when there is none. */
@@ -136,6 +139,11 @@ export function postgresReads(db: Database, names: SchemaNames): PostgresReads {
         );
       }
       return rows.map((row) => eventFromRow(row));
+    },
+
+    async readFollowing(after, limit) {
+      const rows = await db.query({ ...statements.readAll, values: [after, limit] }, 'read from');
+      return decodeLeniently(rows, (row) => eventFromRow(row));
     },
 
     async streamVersion(stream) {

@@ -1,0 +1,67 @@
+/** The SQLite engine's own options, checked before anything is opened. */
+import { UsageError } from '../../errors.js';
+import type { StoreOptions } from '../engine.js';
+import { DEFAULT_POLL_INTERVAL_MS } from './change-watcher.js';
+import type { SynchronousMode } from './connection.js';
+
+export interface SqliteStoreOptions extends StoreOptions {
+  /** The database file (created if missing), or `':memory:'` for a database private to this store. */
+  file: string;
+  /**
+   * Open the file for reading only: reads work, appends reject with `StoreUnavailableError`. The
+   * file must exist and hold a store.
+   */
+  readonly?: boolean;
+  /**
+   * How long a call waits for another process's write to finish before rejecting with
+   * `StoreUnavailableError` (default 5000 ms).
+   */
+  busyTimeoutMs?: number;
+  /**
+   * When an append counts as stored (default `'full'`): `'full'` waits until the commit is on disk
+   * and survives a power cut; `'normal'` survives the process crashing but may lose the last
+   * commits to a power cut or OS crash, for several times more appends per second. Events are the
+   * only source of truth, so the default does not trade them for speed.
+   */
+  synchronous?: SynchronousMode;
+  /**
+   * How often a subscribed store checks the file for commits made by other processes, in
+   * milliseconds (default 10). Appends made through this store are notified at once.
+   */
+  pollIntervalMs?: number;
+}
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+export interface ResolvedSqliteOptions {
+  readonly file: string;
+  readonly readonly: boolean;
+  readonly busyTimeoutMs: number;
+  readonly synchronous: SynchronousMode;
+  readonly pollIntervalMs: number;
+}
+
+export function resolveSqliteOptions(options: SqliteStoreOptions): ResolvedSqliteOptions {
+  const {
+    file,
+    readonly = false,
+    busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS,
+    synchronous = 'full',
+    pollIntervalMs = DEFAULT_POLL_INTERVAL_MS,
+  } = options ?? {};
+  if (typeof file !== 'string' || file === '') {
+    throw new UsageError(`sqliteStore needs { file }: a file path or ':memory:'`);
+  }
+  wholeMilliseconds(busyTimeoutMs, 'busyTimeoutMs', 0);
+  if (synchronous !== 'full' && synchronous !== 'normal') {
+    throw new UsageError(`synchronous must be 'full' or 'normal', got ${String(synchronous)}`);
+  }
+  wholeMilliseconds(pollIntervalMs, 'pollIntervalMs', 1);
+  return { file, readonly: readonly === true, busyTimeoutMs, synchronous, pollIntervalMs };
+}
+
+function wholeMilliseconds(value: number, name: string, least: number): void {
+  if (!Number.isSafeInteger(value) || value < least) {
+    throw new UsageError(`${name} must be a whole number of milliseconds >= ${least}, got ${String(value)}`);
+  }
+}
