@@ -2,13 +2,21 @@ import { describe, expect, test } from 'vitest';
 import {
   Actor,
   InvalidEventError,
+  memoryStore,
   StoreUnavailableError,
   UsageError,
   createContainer,
   type Container,
 } from 'omniscient';
 import { sqliteStore } from 'omniscient/sqlite';
-import { AssertionError, DEFAULT_ACTOR_ID, DEFAULT_NOW, Given } from 'omniscient/testing';
+import {
+  AssertionError,
+  DEFAULT_ACTOR_ID,
+  DEFAULT_NOW,
+  Given,
+  type ActorUnderTest,
+} from 'omniscient/testing';
+import { LiveFeed } from '../../src/live/live-feed.js';
 import {
   Player,
   Recorder,
@@ -525,5 +533,96 @@ describe('the chain', () => {
       );
     expect((error as Error).message).toMatch(/^A bad given event\n {2}given event \[0\] "no spaces allowed"/);
     expect((error as Error).cause).toBeInstanceOf(InvalidEventError);
+  });
+});
+
+describe('after the story', () => {
+  /** Live actors of the store still listening, in this process. */
+  const listening = (container: Container) => LiveFeed.of(container.store).consumerCount;
+
+  test('a story on a LiveActor leaves nothing listening to its store', async () => {
+    const result = await Given('A user logs in', [signup])
+      .When(User, 'DoLoginAttempt', 'test', {})
+      .AndState({ logged_in: true });
+    expect(listening(result.container)).toBe(0);
+    // The disposed actor's state stays readable.
+    expect(result.state).toMatchObject({ logged_in: true });
+  });
+
+  test('a story that fails its assertions, or whose command throws, lets its LiveActor go too', async () => {
+    const tokens = {
+      next: () => {
+        throw new Error('the token service is down');
+      },
+    };
+    const withoutTokens = () => createContainer({ store: memoryStore(), tokens });
+
+    const failing = withoutTokens();
+    await failureOf(
+      Given('A failed login', [signup], { container: failing })
+        .When(User, 'DoLoginAttempt', 'wrong', {})
+        .AndState({ logged_in: true }),
+    );
+    expect(listening(failing)).toBe(0);
+
+    const throwing = withoutTokens();
+    const thrown: unknown = await Given('A login without tokens', [signup], { container: throwing })
+      .When(User, 'DoLoginAttempt', 'test', {})
+      .then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+    expect((thrown as Error).message).toMatch(/the token service is down/);
+    expect(listening(throwing)).toBe(0);
+
+    const expectedToThrow = withoutTokens();
+    await Given('A login without tokens, expected to fail', [signup], { container: expectedToThrow })
+      .When(User, 'DoLoginAttempt', 'test', {})
+      .ThenThrows('the token service is down');
+    expect(listening(expectedToThrow)).toBe(0);
+  });
+
+  /** An actor of the user's own making: the story needs only its lifecycle and its state. */
+  class Tally implements ActorUnderTest {
+    readonly state = { total: 0 };
+    constructor(
+      readonly id: string,
+      readonly container: Container,
+    ) {}
+    async Load() {
+      return this;
+    }
+    async Flush() {}
+    Add(amount: number) {
+      this.state.total += amount;
+      return this.state.total;
+    }
+  }
+
+  class TallyThatCannotLetGo extends Tally {
+    async Dispose() {
+      throw new Error('still holding on');
+    }
+  }
+
+  test('an actor without Dispose needs none', async () => {
+    await Given('A tally adds', []).When(Tally, 'Add', 2).AndReturns(2).AndState({ total: 2 });
+  });
+
+  test('a failure to dispose rejects a story that otherwise passes, and never hides its own failure', async () => {
+    const error: unknown = await Given('A tally adds', [])
+      .When(TallyThatCannotLetGo, 'Add', 2)
+      .AndReturns(2)
+      .then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+    expect(error).not.toBeInstanceOf(AssertionError);
+    expect((error as Error).message).toMatch(/^A tally adds\n.*TallyThatCannotLetGo\.Dispose\(\) failed/);
+    expect(((error as Error).cause as Error).message).toBe('still holding on');
+    const failure = await failureOf(
+      Given('A tally adds', []).When(TallyThatCannotLetGo, 'Add', 2).AndReturns(3),
+    );
+    expect(failure.message).toContain('returned: expected 3, got 2');
   });
 });
