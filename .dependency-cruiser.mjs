@@ -1,0 +1,62 @@
+/**
+ * The architecture `npm run arch` (part of `npm test`) holds the code to: dependencies point down
+ * the flow of DESIGN.md. No import cycles; engines know nothing of the layers built on them; the
+ * event envelope knows nothing but the errors; the library never reaches into tests or benchmarks.
+ * Type-only imports count: a layer that needs a type from above it is as tangled as one that calls it.
+ */
+/** @type {import('dependency-cruiser').IConfiguration} */
+export default {
+  forbidden: [
+    {
+      name: 'no-cycles',
+      comment: 'An import cycle makes load order matter and layers meaningless.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'engines-import-nothing-above-them',
+      comment:
+        'Engines are the bottom of the flow: actors, the live feed, testing and conformance build on them.',
+      severity: 'error',
+      from: { path: '^src/engines/' },
+      to: {
+        path: [
+          '^src/(actors|live|testing|conformance)/',
+          '^src/(index|container|sqlite|postgres|testing|conformance)[.]ts$',
+        ],
+      },
+    },
+    {
+      name: 'events-import-only-errors',
+      comment:
+        'The event envelope, name rules and JSON safety sit under everything; they may use the typed errors.',
+      severity: 'error',
+      from: { path: '^src/events/' },
+      to: { path: '^src/', pathNot: ['^src/events/', '^src/errors[.]ts$'] },
+    },
+    {
+      name: 'library-never-imports-tests-or-benchmarks',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^(test|bench)/' },
+    },
+    {
+      name: 'every-import-resolves',
+      comment: 'An import the cruiser cannot resolve would hide from every rule above.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.js', '.d.ts'],
+    },
+  },
+};
