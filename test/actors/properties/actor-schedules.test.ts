@@ -1,0 +1,40 @@
+/**
+ * Model-based property of `Actor`: two or three serial actors hold one account stream in one
+ * process (deposits and counts; an `Actor` fires no refusable event, see account-model.ts) and run
+ * random schedules of commands, flushes, disposals and loads while the store delays, reorders and
+ * fails. Each event must be stored with the data it had when `Fire` was called, even when the
+ * caller changes the object right after. See invariants.ts for the rest.
+ *
+ * `OMNISCIENT_PROPERTY_RUNS=<n>` runs n schedules (`npm run test:properties`).
+ */
+import * as fc from 'fast-check';
+import { describe, it } from 'vitest';
+import { checkSchedule } from './check-schedule.js';
+import { planArbitrary, propertyRuns } from './schedule.js';
+
+const runs = propertyRuns(150);
+
+describe('Actors sharing a stream, over random schedules', () => {
+  it(
+    'keep every promise and store the data as it was at Fire, whatever the store does',
+    async () => {
+      const plans = planArbitrary({
+        commands: ['Deposit', 'Count', 'DepositThenChangeData'],
+        faults: [
+          'notification without its events',
+          'append fails before storing',
+          'append lands, reply lost',
+          'read fails',
+        ],
+        maxSteps: 24,
+      });
+      await fc.assert(
+        fc.asyncProperty(fc.scheduler(), plans, (scheduler, plan) =>
+          checkSchedule('serial', scheduler, plan),
+        ),
+        { numRuns: runs },
+      );
+    },
+    60_000 + runs * 400,
+  );
+});
