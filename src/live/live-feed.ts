@@ -34,10 +34,11 @@ interface Consumer {
   /** A read from the store in progress, so that reads for one consumer never overlap. */
   reading: Promise<void> | undefined;
   /**
-   * Another read was asked for while one was in progress. The read in progress may have taken
-   * its snapshot before the event that prompted the request was stored, so one more read follows.
+   * The read that follows the one in progress, asked for while it ran: the read in progress may
+   * have taken its view of the stream before the event that prompted the request was stored.
+   * Every request made meanwhile shares it.
    */
-  readAgain: boolean;
+  nextRead: Promise<void> | undefined;
   gapTimer: NodeJS.Timeout | undefined;
 }
 
@@ -84,7 +85,7 @@ export class LiveFeed {
       listener,
       closed: false,
       reading: undefined,
-      readAgain: false,
+      nextRead: undefined,
       gapTimer: undefined,
     };
     let consumers = this.#consumers.get(stream);
@@ -208,26 +209,25 @@ export class LiveFeed {
   }
 
   /**
-   * Reads every stored event from the consumer's next version on, and offers it. A request that
-   * arrives during a read is served by one more read once it ends (requests meanwhile share it),
-   * so the returned promise settles only after a read that began after the request.
+   * Reads every stored event from the consumer's next version on, and offers it. The returned
+   * promise settles after a read that began after the call: a request during a read queues one
+   * more read once it ends (at most one is queued; later requests share it).
    */
   #readFromStore(consumer: Consumer): Promise<void> {
     if (consumer.reading !== undefined) {
-      consumer.readAgain = true;
-      return consumer.reading;
+      consumer.nextRead ??= consumer.reading.then(() => {
+        consumer.nextRead = undefined;
+        return this.#readFromStore(consumer);
+      });
+      return consumer.nextRead;
     }
     consumer.reading = (async () => {
       try {
-        do {
-          consumer.readAgain = false;
-          await this.#readToEnd(consumer);
-        } while (consumer.readAgain && !consumer.closed);
+        await this.#readToEnd(consumer);
       } catch (error) {
         this.#onReadError(consumer, error);
       } finally {
         consumer.reading = undefined;
-        consumer.readAgain = false;
       }
     })();
     return consumer.reading;

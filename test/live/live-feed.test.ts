@@ -60,10 +60,10 @@ function storeWithControlledNotifications() {
 function storeWithHeldReads() {
   const store = memoryStore();
   let held: Promise<void> | undefined;
-  let release: () => void = () => undefined;
   let readStarted: () => void = () => undefined;
   const announced = new Map<number, () => void>();
   const reads: number[] = [];
+  const inFlight: Promise<unknown>[] = [];
   const wrapped: EventStore = {
     ...store,
     engine: store.engine,
@@ -75,13 +75,17 @@ function storeWithHeldReads() {
     saveSnapshot: store.saveSnapshot.bind(store),
     readSnapshot: store.readSnapshot.bind(store),
     close: store.close.bind(store),
-    async readStream(stream, options) {
+    readStream(stream, options) {
       reads.push(options?.fromVersion ?? 1);
-      const events = await store.readStream(stream, options);
-      const gate = held;
-      readStarted();
-      if (gate !== undefined) await gate;
-      return events;
+      const read = (async () => {
+        const events = await store.readStream(stream, options);
+        const gate = held;
+        readStarted();
+        if (gate !== undefined) await gate;
+        return events;
+      })();
+      inFlight.push(read.catch(() => undefined));
+      return read;
     },
     subscribe(listener, options) {
       return store.subscribe((notifications) => {
@@ -94,15 +98,37 @@ function storeWithHeldReads() {
     store: wrapped,
     /** The fromVersion of every stream read, in order. */
     reads,
-    /** Holds the next reads open; resolves once one of them has read the stream. */
-    holdReads(): Promise<void> {
-      held = new Promise<void>((resolve) => (release = resolve));
-      return new Promise<void>((resolve) => (readStarted = resolve));
+    /**
+     * Holds the reads that start from now on open, until `release()`; `taken` resolves once one
+     * of them has read the stream.
+     */
+    holdReads(): { taken: Promise<void>; release(): void } {
+      let open: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      held = gate;
+      const taken = new Promise<void>((resolve) => (readStarted = resolve));
+      return {
+        taken,
+        release() {
+          if (held === gate) {
+            held = undefined;
+            readStarted = () => undefined;
+          }
+          open();
+        },
+      };
     },
-    releaseReads() {
-      held = undefined;
-      readStarted = () => undefined;
-      release();
+    /**
+     * Resolves once every read has returned and the feed, having handled them, started no other:
+     * the memory store reads without timers, so one turn of the event loop lets the feed finish.
+     */
+    async quiet(): Promise<void> {
+      let started: number;
+      do {
+        started = inFlight.length;
+        await Promise.all(inFlight);
+        await new Promise((resolve) => setImmediate(resolve));
+      } while (inFlight.length !== started);
     },
     /** Resolves once the notification of `version` has reached the feed. */
     announcement(version: number): Promise<void> {
@@ -228,15 +254,16 @@ describe('the live feed', () => {
     const feed = new LiveFeed(held.store, { gapWaitMs: 10_000 });
     await held.store.appendToStream('s', [{ name: 'first' }]);
     const seen = collector();
-    const readTaken = held.holdReads();
+    const hold = held.holdReads();
     const watching = feed.watch('s', 1, seen.listener);
     // The joining read has seen version 1 only, and waits.
-    await readTaken;
+    await hold.taken;
     const announced = held.announcement(2);
     await held.store.appendToStream('s', [{ name: 'big', data: { blob: 'x'.repeat(10_000) } }]);
     await announced;
-    held.releaseReads();
+    hold.release();
     await watching;
+    await held.quiet();
     expect(seen.versions).toEqual([1, 2]);
     await feed.close();
   });
@@ -245,21 +272,44 @@ describe('the live feed', () => {
     const held = storeWithHeldReads();
     const feed = new LiveFeed(held.store, { gapWaitMs: 10_000 });
     const seen = collector();
-    const readTaken = held.holdReads();
+    const hold = held.holdReads();
     const watching = feed.watch('s', 1, seen.listener);
-    await readTaken;
+    await hold.taken;
     for (let version = 1; version <= 5; version++) {
       const announced = held.announcement(version);
       await held.store.appendToStream('s', [{ name: 'e', data: { version } }]);
       await announced;
     }
-    held.releaseReads();
+    hold.release();
     await watching;
+    await held.quiet();
     expect(seen.versions).toEqual([1, 2, 3, 4, 5]);
     // The joining read, then one read for the five announcements.
     expect(held.reads).toEqual([1, 1]);
     await feed.close();
   });
+  it('a joining consumer waits for its own read, not for the reads queued after it', async () => {
+    const held = storeWithHeldReads();
+    const feed = new LiveFeed(held.store, { gapWaitMs: 10_000 });
+    const seen = collector();
+    const joining = held.holdReads();
+    const watching = feed.watch('s', 1, seen.listener);
+    await joining.taken;
+    const announced = held.announcement(1);
+    await held.store.appendToStream('s', [{ name: 'big', data: { blob: 'x'.repeat(10_000) } }]);
+    await announced;
+    // The read the announcement queued is held open: the stream is busy.
+    const queued = held.holdReads();
+    joining.release();
+    await queued.taken;
+    await watching;
+    expect(seen.versions).toEqual([]);
+    queued.release();
+    await held.quiet();
+    expect(seen.versions).toEqual([1]);
+    await feed.close();
+  });
+
   it('logs a corrupt stored event as an error naming where it is, and a lost connection as a warning', async () => {
     const { store, reportError } = storeWithControlledNotifications();
     const logged: { level: string; message: string; context?: Record<string, unknown> }[] = [];
