@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { WorldReadableCopy } from './world-readable-copy.js';
 
 const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -12,6 +13,11 @@ export interface ChildOptions {
   /** Run as this user and group (only possible when the test runs as root). */
   uid?: number;
   gid?: number;
+  /**
+   * Run the fixture compiled in this copy (see `world-readable-copy.ts`) rather than from the clone
+   * through tsx: another user may not be able to enter the clone.
+   */
+  copy?: WorldReadableCopy;
 }
 
 export interface Child {
@@ -25,8 +31,9 @@ export interface Child {
 
 export function startChild(fixture: string, args: readonly string[], options: ChildOptions = {}): Child {
   const script = fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    cwd: repositoryRoot,
+  const command = options.copy === undefined ? ['--import', 'tsx', script] : [options.copy.scriptOf(fixture)];
+  const child = spawn(process.execPath, [...command, ...args], {
+    cwd: options.copy?.directory ?? repositoryRoot,
     stdio: ['pipe', 'pipe', 'pipe'],
     ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid }),
   });

@@ -2,16 +2,29 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../src/errors.js';
 import { sqliteStore } from '../../src/sqlite.js';
 import { startChild, type ChildOptions } from './child-processes.js';
+import { worldReadableCopy, type WorldReadableCopy } from './world-readable-copy.js';
 
 /**
  * Root may write any file whatever its mode, so as root the checks run in a child process as the
- * unprivileged user 65534 (nobody); otherwise the file modes alone make the file read-only.
+ * unprivileged user 65534 (nobody); otherwise the file modes alone make the file read-only. Nobody
+ * may not be able to enter the clone (a private temp folder, a 0700 home), so its child runs from a
+ * world-readable copy of what the fixture needs.
  */
-const asUnprivilegedUser: ChildOptions = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+const asRoot = process.getuid?.() === 0;
+let copy: WorldReadableCopy | undefined;
+let asUnprivilegedUser: ChildOptions = {};
+
+beforeAll(() => {
+  if (!asRoot) return;
+  copy = worldReadableCopy(['read-only-check.ts']);
+  asUnprivilegedUser = { uid: 65534, gid: 65534, copy };
+});
+
+afterAll(() => copy?.remove());
 
 let directory: string;
 
