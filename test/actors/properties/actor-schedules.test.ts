@@ -5,14 +5,14 @@
  * fails. Each event must be stored with the data it had when `Fire` was called, even when the
  * caller changes the object right after. See invariants.ts for the rest.
  *
- * `OMNISCIENT_PROPERTY_RUNS=<n>` runs n schedules (`npm run test:properties`).
+ * 300 schedules in `npm test`; `OMNISCIENT_PROPERTY_RUNS=<n>` runs n (`npm run test:properties`).
  */
 import * as fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { checkSchedule } from './check-schedule.js';
 import { planArbitrary, propertyRuns } from './schedule.js';
 
-const runs = propertyRuns(150);
+const runs = propertyRuns(300);
 
 describe('Actors sharing a stream, over random schedules', () => {
   it(

@@ -4,7 +4,7 @@
  * conflict), flushes, disposals and loads, while the store delays, reorders, duplicates and
  * (in the later properties) fails. See invariants.ts for what must hold after every schedule.
  *
- * `OMNISCIENT_PROPERTY_RUNS=<n>` runs n schedules per property (`npm run test:properties`).
+ * 400 schedules per property in `npm test`; `OMNISCIENT_PROPERTY_RUNS=<n>` runs n per property (`npm run test:properties`).
  */
 import * as fc from 'fast-check';
 import { afterAll, beforeAll, describe, it, vi } from 'vitest';
@@ -21,7 +21,7 @@ const commands: CommandName[] = [
   'WithdrawIfStillCovered',
 ];
 const slowFeed: Fault[] = ['notification without its events', 'notification delivered twice'];
-const runs = propertyRuns(100);
+const runs = propertyRuns(400);
 
 // The conflict backoff draws its jitter from Math.random, and its real timers would then fire in
 // an order that differs between two runs of one seed. At 0, every pause is the same 1 ms timer,

@@ -136,7 +136,7 @@ export function planArbitrary(options: PlanOptions): fc.Arbitrary<Plan> {
   );
 }
 
-/** Runs for each property: a few hundred in all in `npm test`, `OMNISCIENT_PROPERTY_RUNS` each otherwise. */
+/** Runs for each property: `byDefault` in `npm test`, `OMNISCIENT_PROPERTY_RUNS` when set. */
 export function propertyRuns(byDefault: number): number {
   const runs = Number(process.env['OMNISCIENT_PROPERTY_RUNS']);
   return Number.isInteger(runs) && runs > 0 ? runs : byDefault;
