@@ -11,6 +11,24 @@
  * - an append retried with the same event ids stores them once and answers as the first one did;
  * - an append carrying a fencing term lower than one that already wrote to its stream is refused;
  * - every stored event is notified to every subscriber, at least once.
+ *
+ * Every engine goes through one shared facade (`store-facade.ts`) for what must not differ between
+ * engines: lifecycle, argument checks, event preparation and the subscription rules below.
+ *
+ * Subscriptions, the same on every engine:
+ * - the listener must be a function, `after` (if given) a whole number >= 0, and `onError` (if
+ *   given) a function; anything else rejects with `UsageError`;
+ * - `after: n` delivers every event at a position above n, then the live ones; without it, only
+ *   events stored after the subscription is established;
+ * - nothing a subscriber supplies can stop its deliveries: a listener that throws is reported to
+ *   `onError`, and an `onError` that throws is ignored;
+ * - a stored row that cannot be read is reported once to `onError` as a `CorruptEventError`
+ *   naming its position, and delivery goes on past it.
+ *
+ * Process lifetime, the same on every engine: an open subscription (`subscribe`, which is what a
+ * loaded LiveActor holds through the live feed until `Dispose()`) keeps the process alive until
+ * it is closed or the store is closed. Once nothing is subscribed, the store's idle connections,
+ * pollers and timers never keep the process alive, whether or not the store was closed.
  */
 import type { ExpectedVersion } from '../errors.js';
 import type { NewEvent, StoredEvent } from '../events/envelope.js';
@@ -92,12 +110,14 @@ export interface EventNotification {
 export interface SubscribeOptions {
   /**
    * Also notify every event stored after this position, before the live ones (default: only
-   * events stored after the subscription is established).
+   * events stored after the subscription is established). A whole number >= 0, else `UsageError`.
    */
   after?: number;
   /**
    * Hears problems the subscription recovers from by itself (a lost connection, before it
-   * reconnects and catches up). Default: the store logs nothing and retries.
+   * reconnects and catches up), what a listener threw, and each stored row that cannot be read
+   * (a `CorruptEventError` naming its position, reported once; delivery goes on past it).
+   * Default: the store logs nothing and retries. A hook that throws is ignored.
    */
   onError?: (error: unknown) => void;
 }
@@ -150,7 +170,8 @@ export interface EventStore {
    * Notifies `listener` of stored events. Every event stored after the subscription resolves (or
    * after `options.after`) is notified at least once, in batches; notifications may arrive out of
    * order or twice (after a reconnection, say), so a consumer orders them by version or position
-   * and drops what it has. A listener that throws does not stop the subscription.
+   * and drops what it has. A listener that throws does not stop the subscription. An open
+   * subscription keeps the process alive until it, or the store, is closed.
    */
   subscribe(listener: NotificationListener, options?: SubscribeOptions): Promise<Subscription>;
   /** Releases the store's resources; every later call rejects with `StoreUnavailableError` (closing again is harmless). */

@@ -5,7 +5,7 @@
 import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
 import type { EventNotification, NotificationListener } from '../../src/engines/engine.js';
-import { StoreUnavailableError } from '../../src/errors.js';
+import { StoreUnavailableError, UsageError } from '../../src/errors.js';
 import { schemaNames } from '../../src/engines/postgres/identifiers.js';
 import { postgresStore, type PostgresEventStore } from '../../src/postgres.js';
 import { describeWithPostgres, freshSchema, POSTGRES_URL, withAdmin } from './postgres/server.js';
@@ -184,6 +184,35 @@ describeWithPostgres('notifications of the PostgreSQL engine', () => {
       } finally {
         for (const client of clients) client.release();
       }
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('refuses a pool of one connection with UsageError naming the fix, instead of hanging', async () => {
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 1 });
+    pool.on('error', () => undefined);
+    try {
+      expect(() => postgresStore({ pool }, { schema: freshSchema() })).toThrow(UsageError);
+      expect(() => postgresStore({ pool }, { schema: freshSchema() })).toThrow(
+        /max >= 2, or a \{ connectionString \}/,
+      );
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('subscribes and appends through a pool of two connections', async () => {
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
+    pool.on('error', () => undefined);
+    try {
+      const store = postgresStore({ pool }, { schema: freshSchema() });
+      const seen = collector();
+      const subscription = await store.subscribe(seen.listener);
+      await store.appendToStream('s', [{ name: 'happened' }]);
+      await seen.until(1);
+      await subscription.close();
+      await store.close();
     } finally {
       await pool.end();
     }

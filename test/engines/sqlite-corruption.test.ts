@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EventStore } from '../../src/engines/engine.js';
+import type { EventNotification, EventStore } from '../../src/engines/engine.js';
 import { CorruptEventError } from '../../src/errors.js';
 import { sqliteStore } from '../../src/sqlite.js';
 
@@ -167,5 +167,69 @@ describe('a SQLite file whose rows break the column types', () => {
     const error = await failure(store.readAll());
     expect(error.where).toEqual({ position: 2, version: 1 });
     expect(error.message).toMatch(/stream is NULL/);
+  });
+});
+
+describe('a SQLite subscription meeting a damaged row', () => {
+  /** Waits, with a guard against hanging, until `done` holds. */
+  async function until(done: () => boolean, what: string): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`still waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  it('reports the row once, with its position, and goes on delivering every other event', async () => {
+    const store = open();
+    await store.appendToStream('damaged', [{ name: 'broken', data: 1 }]);
+    await store.appendToStream('healthy', [{ name: 'fine', data: 2 }]);
+    tamper(`UPDATE events SET data = '{"unterminated": ' WHERE stream = 'damaged'`);
+    const received: EventNotification[] = [];
+    const errors: unknown[] = [];
+    await store.subscribe((notifications) => received.push(...notifications), {
+      after: 0,
+      onError: (error) => errors.push(error),
+    });
+    await until(
+      () => received.some((notification) => notification.stream === 'healthy'),
+      'the healthy event',
+    );
+    // Appended after the damage was met: the subscription is still live.
+    await store.appendToStream('healthy', [{ name: 'fine', data: 3 }]);
+    await until(() => received.length === 2, 'the live event');
+    expect(received.map((notification) => [notification.stream, notification.position])).toEqual([
+      ['healthy', 2],
+      ['healthy', 3],
+    ]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(CorruptEventError);
+    expect((errors[0] as CorruptEventError).where).toEqual({ stream: 'damaged', position: 1, version: 1 });
+  });
+
+  it('goes on delivering, live, to a subscriber that was following when the row was damaged', async () => {
+    const store = open();
+    const writer = open();
+    const received: EventNotification[] = [];
+    const errors: unknown[] = [];
+    await store.subscribe((notifications) => received.push(...notifications), {
+      onError: (error) => errors.push(error),
+    });
+    // Another connection writes and damages the row before the subscriber's poll can read it.
+    const raw = new Database(file);
+    raw.exec('BEGIN IMMEDIATE');
+    raw
+      .prepare('INSERT INTO events (id, stream, version, name, data, meta, at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run('bad-1', 'damaged', 1, 'broken', '[1', '{}', '2024-01-01T00:00:00.000Z');
+    raw.prepare('INSERT INTO streams (stream, version) VALUES (?, ?)').run('damaged', 1);
+    raw.exec('COMMIT');
+    raw.close();
+    await writer.appendToStream('healthy', [{ name: 'fine' }]);
+    await until(() => received.length === 1, 'the event after the damaged row');
+    await store.appendToStream('healthy', [{ name: 'fine' }]);
+    await until(() => received.length === 2, 'the next live event');
+    expect(received.map((notification) => notification.position)).toEqual([2, 3]);
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as CorruptEventError).where).toMatchObject({ stream: 'damaged', position: 1 });
   });
 });

@@ -50,6 +50,12 @@ export interface Statement {
 /** A connection held apart from the pool's turns, for LISTEN. */
 export interface DedicatedConnection {
   readonly client: pg.ClientBase;
+  /**
+   * Lets the process exit while the connection idles: its socket no longer holds the event loop
+   * (the store's open subscriptions do, see `process-hold.ts`). Only for a connection that waits:
+   * a query sent on it afterwards does not keep the process alive either.
+   */
+  letProcessExit(): void;
   /** Gives the connection up: closed, or handed back clean to the user's pool. */
   release(broken: boolean): Promise<void>;
 }
@@ -178,10 +184,9 @@ export class Database {
         void client.end().catch(() => undefined);
         throw error;
       }
-      // Listening never keeps the process alive by itself: open subscriptions do (`process-hold.ts`).
-      holdsProcess(client, false);
       return {
         client,
+        letProcessExit: () => holdsProcess(client, false),
         release: async () => {
           // A broken connection may never answer the goodbye: do not wait for it.
           void client.end().catch(() => undefined);
@@ -191,9 +196,9 @@ export class Database {
     const client = await this.#pool.connect();
     const ignore = () => undefined;
     client.on('error', ignore);
-    holdsProcess(client, false);
     return {
       client,
+      letProcessExit: () => holdsProcess(client, false),
       release: async (broken) => {
         // The pool's own setting decides again whether its idle connections hold the process.
         holdsProcess(client, true);

@@ -1,7 +1,9 @@
 /**
  * Live notifications through LISTEN/NOTIFY: one connection per store listens on the schema's
- * channel, whatever the number of subscribers, and hands each payload to every subscription. It
- * is opened by the first subscription and kept until the store closes.
+ * channel, whatever the number of subscribers, and hands each payload to every subscription
+ * (each a `PositionFollower`, the follower every engine shares). It is opened by the first
+ * subscription and kept until the store closes, but never holds the process: once listening, its
+ * socket is unreferenced, and only the store's open subscriptions keep a process alive.
  *
  * Guarantees:
  * - Every event stored after `subscribe` resolves (or after `options.after`) is delivered, in
@@ -17,7 +19,8 @@
  *   each subscription reads what it missed from its last position before going live again.
  * - A payload the append function did not write (someone else notifying on the channel) is not
  *   trusted: the subscriptions read the store instead.
- * - A listener that throws is reported to `onError` and keeps its subscription.
+ * - A listener that throws is reported to `onError` and keeps its subscription; a row that cannot
+ *   be read during a catch-up is reported once and passed (`position-follower.ts`).
  */
 import type { EventNotification, NotificationListener, Subscription } from '../engine.js';
 import type { ResolvedSubscribe } from '../options.js';
@@ -121,6 +124,8 @@ export class NotificationFeed {
         `omniscient:listen:${this.#source.schema}`.slice(0, 63),
       ]);
       await client.query(`LISTEN ${quoteIdentifier(this.#source.channel)}`);
+      // From here on the connection only waits for notifications, and never holds the process.
+      connection.letProcessExit();
     } catch (error) {
       await connection.release(true);
       throw error;
