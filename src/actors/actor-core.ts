@@ -130,7 +130,8 @@ export abstract class ActorCore<
     name: Name,
     ...[data]: FireData<Events[Name]>
   ): Promise<StoredEvent<Name, Events[Name]>> {
-    this.#refuseIfDisposed('Fire');
+    // A command that began before `Dispose` (a `RerunOnConflict` run) may still fire: Dispose waits for it.
+    if (this.#captured === undefined) this.#refuseIfDisposed('Fire');
     if (this.#applying) {
       throw new UsageError(
         `${this.constructor.name} fired "${name}" from inside a handler; handlers only change state, commands fire`,
