@@ -54,8 +54,9 @@ export class InvalidEventError extends OmniscientError {
     /** Where the problem is, e.g. `name`, `stream`, `data.items[2].at`. */
     readonly path: string,
     readonly reason: string,
+    options?: { cause?: unknown },
   ) {
-    super(`invalid event: ${path} ${reason}`);
+    super(`invalid event: ${path} ${reason}`, options);
   }
 }
 

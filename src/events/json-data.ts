@@ -4,12 +4,23 @@
  *
  * Accepted: `null`, booleans, finite numbers, strings, arrays, plain objects (prototype `Object` or
  * `null`) and valid `Date`s, which are stored as their ISO-8601 string. An object property whose
- * value is `undefined` is omitted, as JSON does.
+ * value is `undefined` is omitted, as JSON does. Arrays and objects nest at most `MAX_JSON_DEPTH`
+ * (256) deep.
  * Refused with `InvalidEventError` naming the path: functions, symbols (as values or keys), `BigInt`,
- * `NaN` and ±Infinity, `undefined` inside an array, cycles, invalid dates, and every other object
- * (class instances, `Map`, `Set`, `RegExp`, buffers, typed arrays, boxed primitives…).
+ * `NaN` and ±Infinity, `undefined` inside an array, cycles, invalid dates, deeper nesting, a
+ * `toJSON` method anywhere (own or inherited, enumerable or not; a Date's own built-in one aside),
+ * and every other object (class instances, `Map`, `Set`, `RegExp`, buffers, typed arrays, boxed
+ * primitives…). An exception thrown while the data is read (a getter, a `Proxy` trap) is refused
+ * the same way, with the exception as the error's `cause`.
+ *
+ * Each value is read once, and the text stored is written from the values that were checked (see
+ * `json-writer.ts`): a getter or a proxy that answers differently on a second read changes nothing.
+ * Nothing but `InvalidEventError` is thrown.
  */
 import { InvalidEventError } from '../errors.js';
+import { type JsonRefusal, writeJson } from './json-writer.js';
+
+export { MAX_JSON_DEPTH } from './json-writer.js';
 
 /** The default limit of one event's data once encoded as JSON (UTF-8 bytes). */
 export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
@@ -19,10 +30,13 @@ export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
  * names the value in an error; it may be given as a function, called only if there is an error.
  */
 export function encodeJson(value: unknown, path: string | (() => string), maxBytes: number): string {
-  // Nearly every value is safe, so the walk that knows paths runs only to name a problem, or to
-  // decide about a value nested deeper than the quick walk goes (a cycle, or just deep data).
-  if (!isJsonSafe(value, 0)) checkJsonSafe(value, pathText(path), new Set());
-  const json = JSON.stringify(value === undefined ? null : value);
+  let json: string;
+  try {
+    // A text longer than `maxBytes` UTF-16 units is over `maxBytes` in UTF-8: the walk can stop there.
+    json = value === undefined ? 'null' : writeJson(value, maxBytes);
+  } catch (error) {
+    throw invalidEventError(error as JsonRefusal, path, maxBytes);
+  }
   checkJsonSize(json, path, maxBytes);
   return json;
 }
@@ -42,107 +56,33 @@ function pathText(path: string | (() => string)): string {
   return typeof path === 'string' ? path : path();
 }
 
-/**
- * How deep `isJsonSafe` follows objects before leaving the decision to `checkJsonSafe`. It keeps no
- * record of the objects it is inside, so this depth is what stops it going round a cycle.
- */
-const QUICK_WALK_DEPTH = 64;
-
-/**
- * The same rules as `checkJsonSafe`, answered with a boolean: true only if `checkJsonSafe` would
- * accept `value`. False may also mean "nested too deep to tell here".
- */
-function isJsonSafe(value: unknown, depth: number): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-    case 'undefined':
-      return true;
-    case 'number':
-      return Number.isFinite(value);
-    case 'object':
-      break;
-    default:
-      return false;
+function invalidEventError(
+  refusal: JsonRefusal,
+  path: string | (() => string),
+  maxBytes: number,
+): InvalidEventError {
+  const root = pathText(path);
+  if (refusal.kind === 'too-large') {
+    return new InvalidEventError(root, `is over ${maxBytes} bytes as JSON; the limit is ${maxBytes}`);
   }
-  if (value === null) return true;
-  if (depth === QUICK_WALK_DEPTH) return false;
-  if (Array.isArray(value)) {
-    for (let index = 0; index < value.length; index++) {
-      const item: unknown = value[index];
-      if (item === undefined || !isJsonSafe(item, depth + 1)) return false;
-    }
-    return true;
+  const segments = refusal.segments.reverse();
+  const cycle = refusal.kind === 'too-deep' ? cycleLength(refusal.containers.reverse()) : undefined;
+  if (cycle !== undefined) {
+    return new InvalidEventError(root + segments.slice(0, cycle).join(''), 'refers back to itself (a cycle)');
   }
-  if (value instanceof Date) return !Number.isNaN(value.getTime());
-  const prototype: unknown = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) return false;
-  if (Object.getOwnPropertySymbols(value).length > 0) return false;
-  for (const key in value) {
-    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
-    if (!isJsonSafe((value as Record<string, unknown>)[key], depth + 1)) return false;
-  }
-  return true;
+  const options = refusal.cause === undefined ? undefined : { cause: refusal.cause };
+  return new InvalidEventError(root + segments.join(''), refusal.reason, options);
 }
 
-/** Throws `InvalidEventError` naming the path of the first value that JSON cannot hold as it is. */
-function checkJsonSafe(value: unknown, path: string, ancestors: Set<object>): void {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-    case 'undefined':
-      return;
-    case 'number':
-      if (!Number.isFinite(value)) throw new InvalidEventError(path, `is ${value}, which JSON cannot hold`);
-      return;
-    case 'bigint':
-      throw new InvalidEventError(path, 'is a BigInt, which JSON cannot hold (store it as a string)');
-    case 'symbol':
-      throw new InvalidEventError(path, 'is a symbol, which JSON cannot hold');
-    case 'function':
-      throw new InvalidEventError(path, 'is a function, which JSON cannot hold');
+/**
+ * How many steps from the root the first object is that is also one of the objects it is inside, if
+ * any: `containers` is the chain of arrays and objects from the root down to a refused value.
+ */
+function cycleLength(containers: unknown[]): number | undefined {
+  const inside = new Set<unknown>();
+  for (let index = 0; index < containers.length; index++) {
+    if (inside.has(containers[index])) return index;
+    inside.add(containers[index]);
   }
-  if (value === null) return;
-  const object = value as object;
-  if (ancestors.has(object)) throw new InvalidEventError(path, 'refers back to itself (a cycle)');
-  if (Array.isArray(object)) {
-    ancestors.add(object);
-    for (let index = 0; index < object.length; index++) {
-      const item: unknown = object[index];
-      const itemPath = `${path}[${index}]`;
-      if (item === undefined) {
-        throw new InvalidEventError(itemPath, 'is undefined (or a hole), which JSON would turn into null');
-      }
-      checkJsonSafe(item, itemPath, ancestors);
-    }
-    ancestors.delete(object);
-    return;
-  }
-  if (object instanceof Date) {
-    if (Number.isNaN(object.getTime())) throw new InvalidEventError(path, 'is an invalid Date');
-    return;
-  }
-  const prototype: unknown = Object.getPrototypeOf(object);
-  if (prototype !== Object.prototype && prototype !== null) {
-    const kind = (object as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
-    throw new InvalidEventError(
-      path,
-      `is an instance of ${kind}; only plain objects, arrays and Dates are stored`,
-    );
-  }
-  if (Object.getOwnPropertySymbols(object).length > 0) {
-    throw new InvalidEventError(path, 'has symbol keys, which JSON would drop');
-  }
-  ancestors.add(object);
-  for (const key in object) {
-    if (!Object.prototype.hasOwnProperty.call(object, key)) continue;
-    checkJsonSafe((object as Record<string, unknown>)[key], `${path}${propertyPath(key)}`, ancestors);
-  }
-  ancestors.delete(object);
-}
-
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-
-function propertyPath(key: string): string {
-  return IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+  return undefined;
 }

@@ -1,0 +1,213 @@
+/**
+ * The one walk that checks a value against the JSON-safety rules and writes its JSON text.
+ *
+ * Guarantee: the text is built from the very values the walk checked, each read exactly once, so a
+ * getter, a `Proxy` or a `toJSON` cannot make the stored text differ from what was checked (the text
+ * is what `JSON.stringify` gives for the values read, but `JSON.stringify` never reads the caller's
+ * data itself). Anything the rules refuse, and any exception thrown while reading (a getter, a proxy
+ * trap), ends the walk with a `JsonRefusal`; nothing else escapes, except a `JsonRefusal` of kind
+ * `too-large` when the text outgrows the caller's limit.
+ *
+ * The walk keeps no path and no record of the objects it is inside: that costs on every event, and
+ * is needed only to report a problem. A refusal collects its path as it unwinds, and the depth limit
+ * is what stops a cycle; the cycle is then found among the objects the refusal unwound through.
+ */
+
+/** The deepest nesting of arrays and objects inside one another that event data may have. */
+export const MAX_JSON_DEPTH = 256;
+
+/** Why a walk stopped: a refused value, data nested too deep (or a cycle), or text over the limit. */
+export type RefusalKind = 'refused' | 'too-deep' | 'too-large';
+
+/** A refusal on its way up the walk, gathering the path to the value it is about. */
+export class JsonRefusal extends Error {
+  /** Path segments from the refused value up to the root (`.key`, `["odd key"]`, `[3]`). */
+  readonly segments: string[] = [];
+  /** The arrays and objects unwound through, from the refused value up to the root. */
+  readonly containers: unknown[] = [];
+
+  constructor(
+    readonly kind: RefusalKind,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(reason, options);
+  }
+}
+
+const hasOwnProperty = Object.prototype.hasOwnProperty;
+const dateToJson = Date.prototype.toJSON;
+const dateTime = Date.prototype.getTime;
+const dateIso = Date.prototype.toISOString;
+
+/**
+ * The JSON text of `value` (not `undefined`), whose text must stay within `limit` UTF-16 units.
+ * Throws only `JsonRefusal`.
+ */
+export function writeJson(value: unknown, limit: number): string {
+  try {
+    return writeValue(value, 0, limit);
+  } catch (error) {
+    throw asRefusal(error);
+  }
+}
+
+function writeValue(value: unknown, depth: number, limit: number): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw refusal(`is ${value}, which JSON cannot hold`);
+      return String(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      if (value === null) return 'null';
+      if (depth === MAX_JSON_DEPTH) throw tooDeep(value);
+      if (Array.isArray(value)) return writeArray(value, depth + 1, limit);
+      if (value instanceof Date) return writeDate(value);
+      return writeObject(value, depth + 1, limit);
+    case 'bigint':
+      throw refusal('is a BigInt, which JSON cannot hold (store it as a string)');
+    case 'symbol':
+      throw refusal('is a symbol, which JSON cannot hold');
+    case 'function':
+      throw refusal('is a function, which JSON cannot hold');
+    default:
+      throw refusal('is undefined, which JSON cannot hold');
+  }
+}
+
+function writeArray(array: unknown[], depth: number, limit: number): string {
+  refuseToJson(array);
+  const length = array.length;
+  let text = '[';
+  for (let index = 0; index < length; index++) {
+    let item: string;
+    try {
+      const element: unknown = array[index];
+      if (element === undefined) {
+        throw refusal('is undefined (or a hole), which JSON would turn into null');
+      }
+      item = writeValue(element, depth, limit);
+    } catch (error) {
+      throw within(error, `[${index}]`, array);
+    }
+    text += index === 0 ? item : `,${item}`;
+    if (text.length > limit) throw tooLarge();
+  }
+  return `${text}]`;
+}
+
+function writeObject(object: object, depth: number, limit: number): string {
+  const prototype: unknown = Object.getPrototypeOf(object);
+  if (prototype !== Object.prototype && prototype !== null) {
+    const kind = (object as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
+    throw refusal(`is an instance of ${kind}; only plain objects, arrays and Dates are stored`);
+  }
+  if (Object.getOwnPropertySymbols(object).length > 0) {
+    throw refusal('has symbol keys, which JSON would drop');
+  }
+  refuseToJson(object);
+  let text = '';
+  for (const key in object) {
+    if (!hasOwnProperty.call(object, key)) continue;
+    let item: string;
+    try {
+      const property: unknown = (object as Record<string, unknown>)[key];
+      // Omitted, as JSON.stringify omits it.
+      if (property === undefined) continue;
+      item = writeValue(property, depth, limit);
+    } catch (error) {
+      throw within(error, propertyPath(key), object);
+    }
+    text += `${text === '' ? '{' : ','}${quotedKey(key)}:${item}`;
+    if (text.length > limit) throw tooLarge();
+  }
+  return text === '' ? '{}' : `${text}}`;
+}
+
+/**
+ * A Date is stored as its ISO string, by the built-in methods: a subclass or an own property cannot
+ * change what is written, and a `toJSON` other than Date's is refused as everywhere else.
+ */
+function writeDate(date: Date): string {
+  refuseToJson(date, dateToJson);
+  let time: number;
+  try {
+    time = dateTime.call(date);
+  } catch (error) {
+    throw refusal('is not a real Date (it only inherits from Date.prototype)', error);
+  }
+  if (Number.isNaN(time)) throw refusal('is an invalid Date');
+  return `"${dateIso.call(date)}"`;
+}
+
+/**
+ * JSON.stringify would call a `toJSON` method (own or inherited, enumerable or not) and store what it
+ * returns instead of the value: only plain data is stored, so it is refused.
+ */
+function refuseToJson(value: object, allowed?: unknown): void {
+  let toJson: unknown;
+  try {
+    toJson = (value as { toJSON?: unknown }).toJSON;
+  } catch (error) {
+    throw within(error, '.toJSON', value);
+  }
+  if (typeof toJson === 'function' && toJson !== allowed) {
+    const reason = 'is a toJSON function, which JSON.stringify would call instead of storing the data';
+    throw within(refusal(reason), '.toJSON', value);
+  }
+}
+
+function refusal(reason: string, cause?: unknown): JsonRefusal {
+  return new JsonRefusal('refused', reason, cause === undefined ? undefined : { cause });
+}
+
+function tooDeep(value: object): JsonRefusal {
+  const error = new JsonRefusal('too-deep', `is nested more than ${MAX_JSON_DEPTH} arrays or objects deep`);
+  error.containers.push(value);
+  return error;
+}
+
+function tooLarge(): JsonRefusal {
+  return new JsonRefusal('too-large', 'is too large');
+}
+
+/** Any exception from reading the data (a getter, a proxy trap) becomes a refusal at that path. */
+function asRefusal(error: unknown): JsonRefusal {
+  if (error instanceof JsonRefusal) return error;
+  return refusal(`could not be read: ${error instanceof Error ? error.message : String(error)}`, error);
+}
+
+function within(error: unknown, segment: string, container: object): JsonRefusal {
+  const refused = asRefusal(error);
+  if (refused.kind !== 'too-large') {
+    refused.segments.push(segment);
+    refused.containers.push(container);
+  }
+  return refused;
+}
+
+/**
+ * Keys as JSON strings. Events of one kind repeat the same few keys, and quoting is a good part of
+ * the cost of a small event; the cache is emptied when full, so odd keys cannot grow it for good.
+ */
+const quotedKeys = new Map<string, string>();
+const QUOTED_KEYS_MAX = 4096;
+
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (quotedKeys.size === QUOTED_KEYS_MAX) quotedKeys.clear();
+    quotedKeys.set(key, quoted);
+  }
+  return quoted;
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+export function propertyPath(key: string): string {
+  return IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
