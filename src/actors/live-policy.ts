@@ -100,8 +100,12 @@ export class LivePolicy implements KindPolicy {
   async #rerun<R>(command: () => R): Promise<R> {
     const machinery = this.#machinery;
     for (let attempt = 1; ; attempt++) {
-      await machinery.drained();
-      await machinery.exclusive(() => this.#readWinners());
+      // The command decides on stored events only: an event still pending would land after the
+      // command's own, so the command must not see it. Wait until nothing is pending.
+      do {
+        await machinery.drained();
+        await machinery.exclusive(() => this.#readWinners());
+      } while (this.#local.pendingCount > 0);
       // The command decides on this version: its events land right after it, or not at all.
       const decidedOn = this.#local.confirmedVersion;
       const run = machinery.captureFired(command);

@@ -40,7 +40,14 @@ interface Consumer {
    */
   nextRead: Promise<void> | undefined;
   gapTimer: NodeJS.Timeout | undefined;
+  /** A read that failed is tried again after this pause, growing while it keeps failing. */
+  retryTimer: NodeJS.Timeout | undefined;
+  retryDelayMs: number;
 }
+
+/** The first and the longest pause before a failed read is tried again. */
+const FIRST_RETRY_MS = 20;
+const LONGEST_RETRY_MS = 5000;
 
 const feeds = new WeakMap<EventStore, LiveFeed>();
 
@@ -87,6 +94,8 @@ export class LiveFeed {
       reading: undefined,
       nextRead: undefined,
       gapTimer: undefined,
+      retryTimer: undefined,
+      retryDelayMs: FIRST_RETRY_MS,
     };
     let consumers = this.#consumers.get(stream);
     if (consumers === undefined) {
@@ -151,6 +160,7 @@ export class LiveFeed {
     if (consumer.closed) return;
     consumer.closed = true;
     clearTimeout(consumer.gapTimer);
+    clearTimeout(consumer.retryTimer);
     const consumers = this.#consumers.get(consumer.stream);
     consumers?.delete(consumer);
     if (consumers?.size === 0) this.#consumers.delete(consumer.stream);
@@ -224,6 +234,7 @@ export class LiveFeed {
     consumer.reading = (async () => {
       try {
         await this.#readToEnd(consumer);
+        consumer.retryDelayMs = FIRST_RETRY_MS;
       } catch (error) {
         this.#onReadError(consumer, error);
       } finally {
@@ -244,10 +255,19 @@ export class LiveFeed {
       });
       return;
     }
-    this.#logger?.warn('the live feed could not read a stream; it will try again on the next event', {
+    this.#logger?.warn('the live feed could not read a stream; it will try again', {
       error,
       stream: consumer.stream,
+      retryInMs: consumer.retryDelayMs,
     });
+    // No later event may come to prompt another read: the consumer must not stay behind.
+    if (consumer.closed || consumer.retryTimer !== undefined) return;
+    consumer.retryTimer = setTimeout(() => {
+      consumer.retryTimer = undefined;
+      void this.#readFromStore(consumer);
+    }, consumer.retryDelayMs);
+    consumer.retryTimer.unref();
+    consumer.retryDelayMs = Math.min(LONGEST_RETRY_MS, consumer.retryDelayMs * 2);
   }
 
   async #readToEnd(consumer: Consumer): Promise<void> {

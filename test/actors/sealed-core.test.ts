@@ -52,7 +52,7 @@ describe('a sealed actor core', () => {
 
   it('a subclass field that shadows a library member is refused on first use', async () => {
     class Shadowing extends Actor {
-      Load = async () => this;
+      override Load = async () => this;
     }
     const actor = new Shadowing('x', container());
     expect(() => actor.Fire('happened')).toThrow(UsageError);

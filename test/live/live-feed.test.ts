@@ -210,6 +210,32 @@ describe('the live feed', () => {
     await feed.close();
   });
 
+  it('tries a failed read again by itself: no later event is needed to catch up', async () => {
+    const { store, notify } = storeWithControlledNotifications();
+    let failuresLeft = 0;
+    const failing: EventStore = {
+      ...store,
+      async readStream(stream, options) {
+        if (failuresLeft > 0) {
+          failuresLeft--;
+          throw new StoreUnavailableError('the store is away for a moment');
+        }
+        return store.readStream(stream, options);
+      },
+    };
+    const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+    const feed = new LiveFeed(failing, { gapWaitMs: 10_000, logger: quiet });
+    const seen = collector();
+    await feed.watch('s', 1, seen.listener);
+    const { events } = await store.appendToStream('s', [{ name: 'big' }]);
+    failuresLeft = 2;
+    notify([notificationOf(events[0] as StoredEvent, false)]);
+    await seen.until(1);
+    expect(seen.versions).toEqual([1]);
+    expect(failuresLeft).toBe(0);
+    await feed.close();
+  });
+
   it('delivers to a consumer what was stored before it joined but after its own read', async () => {
     const { store } = storeWithControlledNotifications();
     const feed = new LiveFeed(store);
