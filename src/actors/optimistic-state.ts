@@ -14,6 +14,7 @@
  * To rebuild, it keeps a copy of the confirmed state from when the first pending event of a burst
  * was fired (`structuredClone`: the state must be structured-cloneable).
  */
+import { messageOf, UsageError } from '../errors.js';
 import type { StoredEvent } from '../events/envelope.js';
 import type { ActorMachinery, FiredEvent } from './kind-policy.js';
 
@@ -50,7 +51,7 @@ export class OptimisticState {
   applyFired(fired: FiredEvent): void {
     const machinery = this.#machinery;
     if (this.#base === undefined) {
-      this.#base = structuredClone(machinery.state());
+      this.#base = cloneState(machinery.state(), machinery.className);
       this.#baseVersion = machinery.version();
       this.#confirmedSinceBase = [];
     }
@@ -155,5 +156,19 @@ export class OptimisticState {
       at: typeof event.at === 'string' ? event.at : (event.at ?? new Date()).toISOString(),
       meta: event.meta ?? {},
     };
+  }
+}
+
+/** A copy of the state to rebuild from; a state that cannot be copied is a usage error, said plainly. */
+function cloneState(state: object, className: string): object {
+  try {
+    return structuredClone(state);
+  } catch (error) {
+    throw new UsageError(
+      `${className}'s state cannot be copied (${messageOf(error)}); ` +
+        'an actor keeps a copy of its state while its events are in flight, so the state must hold only ' +
+        'structured-cloneable values: plain objects, arrays, Map, Set, Date and primitives',
+      { cause: error },
+    );
   }
 }

@@ -66,6 +66,20 @@ describe('Fire', () => {
     });
   }
 
+  it('refuses, with UsageError and nothing stored, an event fired on a state that cannot be copied', async () => {
+    class Callbacks extends Actor<{ onDone?: () => void }> {
+      Remember() {
+        this._state.onDone = () => undefined;
+        return this.Fire('remembered');
+      }
+    }
+    const container = createContainer({ store: memoryStore() });
+    const actor = await new Callbacks('c', container).Load();
+    expect(() => actor.Remember()).toThrow(UsageError);
+    expect(() => actor.Remember()).toThrow(/structured-cloneable/);
+    expect(await container.store.readStream('c')).toEqual([]);
+  });
+
   it('during Load applies the pending event after every stored one', async () => {
     const container = createContainer({ store: memoryStore() });
     await container.store.appendToStream(
