@@ -33,8 +33,15 @@ export class JsonRefusal extends Error {
     options?: { cause?: unknown },
   ) {
     super(reason, options);
+    refusals.add(this);
   }
 }
+
+/**
+ * The refusals made by this walk. Asking this set, not `instanceof`, is what tells them from what a
+ * getter threw: `instanceof` on a thrown revoked Proxy would itself throw.
+ */
+const refusals = new WeakSet<object>();
 
 const hasOwnProperty = Object.prototype.hasOwnProperty;
 const dateToJson = Date.prototype.toJSON;
@@ -187,8 +194,17 @@ function tooLarge(): JsonRefusal {
 
 /** Any exception from reading the data (a getter, a proxy trap) becomes a refusal at that path. */
 function asRefusal(error: unknown): JsonRefusal {
-  if (error instanceof JsonRefusal) return error;
-  return refusal(`could not be read: ${error instanceof Error ? error.message : String(error)}`, error);
+  if (typeof error === 'object' && error !== null && refusals.has(error)) return error as JsonRefusal;
+  return refusal(`could not be read: ${describe(error)}`, error);
+}
+
+/** What was thrown, in words; whatever it is, describing it must not throw in turn. */
+function describe(error: unknown): string {
+  try {
+    return error instanceof Error ? String(error.message) : String(error);
+  } catch {
+    return 'it threw something that cannot be described';
+  }
 }
 
 function within(error: unknown, segment: string, container: object): JsonRefusal {

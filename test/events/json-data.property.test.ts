@@ -35,7 +35,7 @@ class Treacherous {
 }
 
 const treacherous = fc
-  .tuple(fc.nat(9), fc.jsonValue({ maxDepth: 1 }), fc.anything({ maxDepth: 1, withBigInt: true }))
+  .tuple(fc.nat(10), fc.jsonValue({ maxDepth: 1 }), fc.anything({ maxDepth: 1, withBigInt: true }))
   .map(([kind, first, then]) => new Treacherous(kind, first, then));
 
 /**
@@ -87,8 +87,16 @@ function treacherousValue({ kind, first, then }: Treacherous): unknown {
       return new Proxy([first, then], {
         get: (target, key) => (key === 'length' ? 3 : (Reflect.get(target, key) as unknown)),
       });
-    default:
+    case 9:
       return new Proxy({}, { getPrototypeOf: () => ({}) });
+    default:
+      return {
+        get v(): unknown {
+          const { proxy, revoke } = Proxy.revocable({}, {});
+          revoke();
+          throw proxy;
+        },
+      };
   }
 }
 

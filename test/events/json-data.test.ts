@@ -164,6 +164,21 @@ describe('the stored text is exactly the data that was checked', () => {
     expect(error.cause).toBe(thrown);
   });
 
+  it('refuses a getter whatever it throws, even what cannot be printed or inspected', () => {
+    const { proxy: revoked, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const unprintable = Object.create(null) as object;
+    for (const thrown of [revoked, unprintable, undefined, 'text']) {
+      const error = refusal({
+        get v(): unknown {
+          throw thrown;
+        },
+      });
+      expect(error.path).toBe('data.v');
+      expect(error.cause).toBe(thrown);
+    }
+  });
+
   it('refuses a revoked Proxy, at the top or nested', () => {
     const { proxy, revoke } = Proxy.revocable({ a: 1 }, {});
     revoke();
