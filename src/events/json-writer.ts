@@ -1,12 +1,12 @@
 /**
  * The one walk that checks a value against the JSON-safety rules and writes its JSON text.
  *
- * Guarantee: the text is built from the very values the walk checked, each read exactly once, so a
- * getter, a `Proxy` or a `toJSON` cannot make the stored text differ from what was checked (the text
- * is what `JSON.stringify` gives for the values read, but `JSON.stringify` never reads the caller's
- * data itself). Anything the rules refuse, and any exception thrown while reading (a getter, a proxy
- * trap), ends the walk with a `JsonRefusal`; nothing else escapes, except a `JsonRefusal` of kind
- * `too-large` when the text outgrows the caller's limit.
+ * Guarantee: the text is built from the very values the walk checked, each property read once (a
+ * property named `toJSON` is also looked up as a method), so a getter, a `Proxy` or a `toJSON` cannot
+ * make the stored text differ from what was checked. The text is what `JSON.stringify` would give
+ * for the values read, but `JSON.stringify` never reads the caller's data itself. Nothing but a
+ * `JsonRefusal` escapes: a value the rules refuse or an exception thrown while reading (a getter, a
+ * proxy trap), nesting too deep (or a cycle), or a text that outgrew the caller's limit.
  *
  * The walk keeps no path and no record of the objects it is inside: that costs on every event, and
  * is needed only to report a problem. A refusal collects its path as it unwinds, and the depth limit
