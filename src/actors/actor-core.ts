@@ -103,6 +103,8 @@ export abstract class ActorCore<
     this.#refuseIfDisposed('Load');
     await this.#settled();
     await this.#exclusive(async () => {
+      // Disposed meanwhile: Dispose may already have resolved, after which nothing is applied.
+      if (this.#disposed) return;
       await this.#policy.catchUp();
       if (!this.#disposed) await this.#policy.afterLoad();
     });
