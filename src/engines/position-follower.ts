@@ -50,7 +50,7 @@ export class PositionFollower {
   #closed = false;
   readonly #options: FollowerOptions;
   /** Notifications pushed while catching up; `undefined` when live. */
-  #held: EventNotification[][] | undefined = [];
+  #held: (readonly EventNotification[])[] | undefined = [];
   #running: Promise<void> | undefined;
   #again = false;
   #pause: { timer: NodeJS.Timeout; resume: () => void } | undefined;
@@ -85,7 +85,7 @@ export class PositionFollower {
   offer(notifications: readonly EventNotification[]): void {
     if (this.#closed) return;
     if (this.#held === undefined) this.deliver(notifications);
-    else if (this.#held.length < MAX_HELD_BATCHES) this.#held.push([...notifications]);
+    else if (this.#held.length < MAX_HELD_BATCHES) this.#held.push(notifications);
     else {
       // Too much to hold: drop it and read the store once more after this catch-up.
       this.#held = [];
