@@ -216,12 +216,23 @@ export class LiveAccount extends LiveActor<AccountState, AccountEvents> {
 }
 
 /**
- * The serial kind. It fires no withdrawal: an `Actor` stores before applying, so a refused event
- * from a writer with a stale state would be stored, which its contract (one writer at a time)
- * does not protect against.
+ * The serial kind. An `Actor` applies at `Fire`, so a withdrawal its handler refuses throws and is
+ * never stored; with several writers, though, an `Actor` appends with no version check (its
+ * contract: one writer at a time), so withdrawals are only fired by a lone `Ledger`.
  */
 export class Ledger extends Actor<AccountState, AccountEvents> {
   protected override _state = emptyAccount();
+
+  Withdraw(amount: number): void {
+    if (this._state.balance < amount) return;
+    const data = { amount };
+    logFire(this.container, 'withdrawn', data, () => this.Fire('withdrawn', data));
+  }
+
+  Overdraw(): void {
+    const data = { amount: this._state.balance + 1 };
+    logFire(this.container, 'withdrawn', data, () => this.Fire('withdrawn', data));
+  }
 
   Deposit(amount: number): void {
     const data = { amount };

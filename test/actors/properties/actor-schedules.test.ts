@@ -1,6 +1,7 @@
 /**
- * Model-based property of `Actor`: two or three serial actors hold one account stream in one
- * process (deposits and counts; an `Actor` fires no refusable event, see account-model.ts) and run
+ * Model-based properties of `Actor`: two or three serial actors hold one account stream in one
+ * process (deposits and counts: several `Actor`s append with no version check, see
+ * account-model.ts), or one writes alone and also withdraws and overdraws; they run
  * random schedules of commands, flushes, disposals and loads while the store delays, reorders and
  * fails. Each event must be stored with the data it had when `Fire` was called, even when the
  * caller changes the object right after. See invariants.ts for the rest.
@@ -27,6 +28,25 @@ describe('Actors sharing a stream, over random schedules', () => {
           'read fails',
         ],
         maxSteps: 24,
+      });
+      await fc.assert(
+        fc.asyncProperty(fc.scheduler(), plans, (scheduler, plan) =>
+          checkSchedule('serial', scheduler, plan),
+        ),
+        { numRuns: runs },
+      );
+    },
+    60_000 + runs * 400,
+  );
+
+  it(
+    'never store a withdrawal the handler refuses, when one Actor writes alone',
+    async () => {
+      const plans = planArbitrary({
+        commands: ['Deposit', 'Withdraw', 'Overdraw', 'Count'],
+        faults: ['append fails before storing', 'append lands, reply lost', 'read fails'],
+        maxSteps: 24,
+        actors: { min: 1, max: 1 },
       });
       await fc.assert(
         fc.asyncProperty(fc.scheduler(), plans, (scheduler, plan) =>

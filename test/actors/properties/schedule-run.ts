@@ -148,9 +148,9 @@ export class ScheduleRun {
       case 'DepositThenChangeData':
         return actor.DepositThenChangeData(first, second);
       case 'Withdraw':
-        return (actor as LiveAccount).Withdraw(first);
+        return actor.Withdraw(first);
       case 'Overdraw':
-        return (actor as LiveAccount).Overdraw();
+        return actor.Overdraw();
       case 'WithdrawIfStillCovered':
         return (actor as LiveAccount).WithdrawIfStillCovered(first);
     }

@@ -36,6 +36,8 @@ export interface PlanOptions {
   readonly commands: readonly CommandName[];
   readonly faults: readonly Fault[];
   readonly maxSteps: number;
+  /** How many actors hold the stream (default 2 to 3). */
+  readonly actors?: { readonly min: number; readonly max: number };
 }
 
 /** The letter of a slot: its first actor is `A`, the ones that replace it `A2`, `A3`, … */
@@ -123,7 +125,7 @@ function stepArbitrary(slots: number, options: PlanOptions): fc.Arbitrary<Step> 
 }
 
 export function planArbitrary(options: PlanOptions): fc.Arbitrary<Plan> {
-  return fc.integer({ min: 2, max: 3 }).chain((slots) =>
+  return fc.integer(options.actors ?? { min: 2, max: 3 }).chain((slots) =>
     fc.record({
       slots: fc.constant(slots),
       seed: fc.array(amount, { maxLength: 3 }),
