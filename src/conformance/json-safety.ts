@@ -90,6 +90,30 @@ function describeRefusedValues({ it }: Specs): void {
     }
   });
 
+  it('refuses, as an invalid event, what throws when read: a revoked Proxy, a throwing getter, toJSON', async (open) => {
+    const revoked = () => {
+      const { proxy, revoke } = Proxy.revocable({}, {});
+      revoke();
+      return proxy;
+    };
+    const throwingName = Object.defineProperty({}, 'name', {
+      get() {
+        throw new Error('no name today');
+      },
+    });
+    const cases: [string, () => unknown][] = [
+      ['events[0].meta', () => [{ name: 'bad', meta: revoked() }]],
+      ['events[0].data', () => [{ name: 'bad', data: revoked() }]],
+      ['events[0]', () => [revoked()]],
+      ['events[0]', () => [throwingName]],
+      ['events', () => revoked()],
+      ['events[0].data.toJSON', () => [{ name: 'bad', data: { toJSON: () => 'other' } }]],
+    ];
+    for (const [path, batch] of cases) {
+      await assertRefused(open, async (store) => store.appendToStream('s', batch() as never), path);
+    }
+  });
+
   it('names the index of the refused event in a batch', async (open) => {
     await assertRefused(
       open,

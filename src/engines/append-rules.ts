@@ -4,7 +4,14 @@
  * ids, times, and the expected-version check.
  */
 import { randomUUID } from 'node:crypto';
-import { ConcurrencyError, FencedError, InvalidEventError, type ExpectedVersion } from '../errors.js';
+import {
+  ConcurrencyError,
+  FencedError,
+  InvalidEventError,
+  messageOf,
+  OmniscientError,
+  type ExpectedVersion,
+} from '../errors.js';
 import type { NewEvent } from '../events/envelope.js';
 import { encodedDataOf } from '../events/encoded-event.js';
 import { checkJsonSize, encodeJson } from '../events/json-data.js';
@@ -33,57 +40,90 @@ export function prepareEvents(
   now: () => Date,
 ): PreparedEvent[] {
   validateStreamId(stream);
-  if (!Array.isArray(events)) throw new InvalidEventError('events', 'must be an array');
-  const prepared: PreparedEvent[] = new Array(events.length);
-  const seen = events.length > 1 ? new Set<string>() : undefined;
-  let defaultAt: string | undefined;
-  // A batch usually repeats one name: a name equal to the one just checked needs no second check.
-  let checkedName: unknown;
-  for (let index = 0; index < events.length; index++) {
-    const event = events[index];
-    if (typeof event !== 'object' || event === null) {
-      throw new InvalidEventError(`events[${index}]`, 'must be an object');
-    }
-    const name = event.name;
-    if (name !== checkedName || typeof name !== 'string') {
-      validateEventName(name, `events[${index}].name`);
-      checkedName = name;
-    }
-    const id = event.id ?? randomUUID();
-    if (
-      typeof id !== 'string' ||
-      id.length === 0 ||
-      id.length > MAX_EVENT_ID_LENGTH ||
-      !isWellFormedText(id) ||
-      hasControlCharacter(id)
-    ) {
-      throw new InvalidEventError(
-        `events[${index}].id`,
-        `must be well-formed text of 1 to ${MAX_EVENT_ID_LENGTH} characters, with no control character`,
-      );
-    }
-    if (seen) {
-      if (seen.has(id)) {
-        throw new InvalidEventError(`events[${index}].id`, `"${id}" appears twice in one append`);
-      }
-      seen.add(id);
-    }
-    const meta = event.meta ?? {};
-    if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
-      throw new InvalidEventError(`events[${index}].meta`, 'must be a plain object');
-    }
-    prepared[index] = {
-      id,
-      name,
-      dataJson: dataJsonOf(event, index, maxEventBytes),
-      metaJson: encodeJson(meta, () => `events[${index}].meta`, maxEventBytes),
-      at:
-        event.at === undefined
-          ? (defaultAt ??= now().toISOString())
-          : isoTime(event.at, `events[${index}].at`),
-    };
+  if (!readable(() => Array.isArray(events), 'events')) {
+    throw new InvalidEventError('events', 'must be an array');
+  }
+  const count = readable(() => events.length, 'events');
+  const batch: BatchState = {
+    seen: count > 1 ? new Set<string>() : undefined,
+    defaultAt: undefined,
+    checkedName: undefined,
+    maxEventBytes,
+    now,
+  };
+  const prepared: PreparedEvent[] = new Array(count);
+  for (let index = 0; index < count; index++) {
+    prepared[index] = readable(() => prepareEvent(events[index], index, batch), `events[${index}]`);
   }
   return prepared;
+}
+
+/** What the events of one append share while they are prepared. */
+interface BatchState {
+  readonly seen: Set<string> | undefined;
+  defaultAt: string | undefined;
+  /** A batch usually repeats one name: a name equal to the one just checked needs no second check. */
+  checkedName: unknown;
+  readonly maxEventBytes: number;
+  readonly now: () => Date;
+}
+
+function prepareEvent(event: NewEvent | undefined, index: number, batch: BatchState): PreparedEvent {
+  if (typeof event !== 'object' || event === null) {
+    throw new InvalidEventError(`events[${index}]`, 'must be an object');
+  }
+  const name = event.name;
+  if (name !== batch.checkedName || typeof name !== 'string') {
+    validateEventName(name, `events[${index}].name`);
+    batch.checkedName = name;
+  }
+  const id = event.id ?? randomUUID();
+  if (
+    typeof id !== 'string' ||
+    id.length === 0 ||
+    id.length > MAX_EVENT_ID_LENGTH ||
+    !isWellFormedText(id) ||
+    hasControlCharacter(id)
+  ) {
+    throw new InvalidEventError(
+      `events[${index}].id`,
+      `must be well-formed text of 1 to ${MAX_EVENT_ID_LENGTH} characters, with no control character`,
+    );
+  }
+  if (batch.seen) {
+    if (batch.seen.has(id)) {
+      throw new InvalidEventError(`events[${index}].id`, `"${id}" appears twice in one append`);
+    }
+    batch.seen.add(id);
+  }
+  const meta = event.meta ?? {};
+  const metaPath = `events[${index}].meta`;
+  if (typeof meta !== 'object' || meta === null || readable(() => Array.isArray(meta), metaPath)) {
+    throw new InvalidEventError(metaPath, 'must be a plain object');
+  }
+  return {
+    id,
+    name,
+    dataJson: dataJsonOf(event, index, batch.maxEventBytes),
+    metaJson: encodeJson(meta, metaPath, batch.maxEventBytes),
+    at:
+      event.at === undefined
+        ? (batch.defaultAt ??= batch.now().toISOString())
+        : isoTime(event.at, `events[${index}].at`),
+  };
+}
+
+/**
+ * Runs `read`, turning anything but the library's own errors (a revoked Proxy, a getter that
+ * throws) into `InvalidEventError` naming `path`: a caller's odd object never escapes untyped.
+ */
+function readable<T>(read: () => T, path: string): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof OmniscientError) throw error;
+    throw new InvalidEventError(path, `could not be read: ${messageOf(error)}`, { cause: error });
+  }
 }
 
 /**
