@@ -2,9 +2,24 @@
 import type Database from 'better-sqlite3';
 import { EVENT_COLUMNS, EVENT_COLUMNS_WITH_STREAM } from './row-mapping.js';
 
-export type Statements = ReturnType<typeof prepareStatements>;
+type StatementName =
+  | 'streamVersion'
+  | 'lastPosition'
+  | 'eventById'
+  | 'insertEvent'
+  | 'fencingTerm'
+  | 'upsertFencedStream'
+  | 'upsertStream'
+  | 'readStream'
+  | 'readAll'
+  | 'readAllByName'
+  | 'listStreams'
+  | 'listStreamsBelow';
 
-export function prepareStatements(db: Database.Database) {
+// Named, so that the declaration the build emits can refer to the driver's statement type.
+export type Statements = Readonly<Record<StatementName, Database.Statement>>;
+
+export function prepareStatements(db: Database.Database): Statements {
   return {
     streamVersion: db.prepare('SELECT version FROM streams WHERE stream = ?').pluck(),
     lastPosition: db.prepare('SELECT coalesce(max(position), 0) FROM events').pluck(),
