@@ -10,10 +10,11 @@ import {
   InvalidEventError,
   messageOf,
   OmniscientError,
+  UsageError,
   type ExpectedVersion,
 } from '../errors.js';
 import type { NewEvent } from '../events/envelope.js';
-import { encodedDataOf } from '../events/encoded-event.js';
+import { encodedDataOf, encodedMetaOf } from '../events/encoded-event.js';
 import { checkJsonSize, encodeJson } from '../events/json-data.js';
 import {
   hasControlCharacter,
@@ -21,6 +22,7 @@ import {
   validateEventName,
   validateStreamId,
 } from '../events/names.js';
+import { describeValue } from './describe-value.js';
 
 /** An event checked and encoded, ready to be written. */
 export interface PreparedEvent {
@@ -96,19 +98,14 @@ function prepareEvent(event: NewEvent | undefined, index: number, batch: BatchSt
     }
     batch.seen.add(id);
   }
-  const meta = event.meta ?? {};
-  const metaPath = `events[${index}].meta`;
-  if (typeof meta !== 'object' || meta === null || readable(() => Array.isArray(meta), metaPath)) {
-    throw new InvalidEventError(metaPath, 'must be a plain object');
-  }
   return {
     id,
     name,
     dataJson: dataJsonOf(event, index, batch.maxEventBytes),
-    metaJson: encodeJson(meta, metaPath, batch.maxEventBytes),
+    metaJson: metaJsonOf(event, index, batch.maxEventBytes),
     at:
       event.at === undefined
-        ? (batch.defaultAt ??= batch.now().toISOString())
+        ? (batch.defaultAt ??= clockTime(batch.now))
         : isoTime(event.at, `events[${index}].at`),
   };
 }
@@ -124,6 +121,21 @@ function readable<T>(read: () => T, path: string): T {
     if (error instanceof OmniscientError) throw error;
     throw new InvalidEventError(path, `could not be read: ${messageOf(error)}`, { cause: error });
   }
+}
+
+/** The event's metadata as JSON text: the text it was encoded to when fired, or else encoded now. */
+function metaJsonOf(event: NewEvent, index: number, maxEventBytes: number): string {
+  const path = `events[${index}].meta`;
+  const encoded = encodedMetaOf(event);
+  if (encoded !== undefined) {
+    checkJsonSize(encoded, path, maxEventBytes);
+    return encoded;
+  }
+  const meta = event.meta ?? {};
+  if (typeof meta !== 'object' || meta === null || readable(() => Array.isArray(meta), path)) {
+    throw new InvalidEventError(path, 'must be a plain object');
+  }
+  return encodeJson(meta, path, maxEventBytes);
 }
 
 /**
@@ -152,9 +164,35 @@ function isoTime(at: string | Date, path: string): string {
     }
     iso = date.toISOString();
   }
-  // Every engine must keep the time as written: years 1 to 9999 are what all of them can hold.
-  if (iso.startsWith('0000') || !CANONICAL_ISO_TIME.test(iso)) {
-    throw new InvalidEventError(path, `${iso} is outside the years 0001 to 9999`);
+  if (!isStorableTime(iso)) throw new InvalidEventError(path, `${iso} is outside the years 0001 to 9999`);
+  return iso;
+}
+
+/** Every engine must keep a time as written: years 1 to 9999 are what all of them can hold. */
+function isStorableTime(iso: string): boolean {
+  return !iso.startsWith('0000') && CANONICAL_ISO_TIME.test(iso);
+}
+
+/**
+ * The time on the store's clock (`StoreOptions.now`), as `Date#toISOString()` writes it, held to the
+ * same rule as an explicit `at`: a valid `Date` in the years 0001 to 9999. A clock that breaks it is
+ * a mistake in the store's options, not in the event or snapshot being written, so it is refused
+ * with `UsageError` naming `now` (an `InvalidEventError` would send the caller to fix an event that
+ * is fine), before anything is stored.
+ */
+export function clockTime(now: () => Date): string {
+  let date: unknown;
+  try {
+    date = now();
+  } catch (error) {
+    throw new UsageError(`the store's clock (now) threw: ${messageOf(error)}`, { cause: error });
+  }
+  if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
+    throw new UsageError(`the store's clock (now) must return a valid Date, got ${describeValue(date)}`);
+  }
+  const iso = date.toISOString();
+  if (!isStorableTime(iso)) {
+    throw new UsageError(`the store's clock (now) returned ${iso}, outside the years 0001 to 9999`);
   }
   return iso;
 }
@@ -197,7 +235,7 @@ export function validateExpectedVersion(expected: unknown): asserts expected is 
   if (typeof expected === 'number' && Number.isSafeInteger(expected) && expected >= 0) return;
   throw new InvalidEventError(
     'expectedVersion',
-    `must be 'any', 'no-stream', 'exists' or a whole number >= 0, got ${JSON.stringify(expected)}`,
+    `must be 'any', 'no-stream', 'exists' or a whole number >= 0, got ${describeValue(expected)}`,
   );
 }
 
@@ -215,7 +253,7 @@ export function checkExpectedVersion(stream: string, expected: ExpectedVersion, 
 export function validateFencingTerm(term: unknown): asserts term is number | undefined {
   if (term === undefined) return;
   if (typeof term === 'number' && Number.isSafeInteger(term) && term >= 1) return;
-  throw new InvalidEventError('fencingTerm', `must be a whole number >= 1, got ${JSON.stringify(term)}`);
+  throw new InvalidEventError('fencingTerm', `must be a whole number >= 1, got ${describeValue(term)}`);
 }
 
 /** Throws `FencedError` when a stream last written with `currentTerm` must refuse `term`. */

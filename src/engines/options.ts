@@ -3,9 +3,13 @@
  * all of them read the same range for the same options and refuse the same mistakes with the
  * same `UsageError`. Ranges are lenient where a caller's arithmetic can overshoot (a `fromVersion`
  * below 1 reads from the start) and strict about types (a limit that is not a whole number is a bug).
+ * Options that cannot even be read (a getter or a Proxy that throws) are refused with `UsageError`
+ * too (`readOptions`): nothing a caller passes escapes as an untyped error.
  */
-import { UsageError } from '../errors.js';
+import { messageOf, OmniscientError, UsageError } from '../errors.js';
 import { DEFAULT_MAX_EVENT_BYTES } from '../events/json-data.js';
+import { isWellFormedText } from '../events/names.js';
+import { describeValue } from './describe-value.js';
 import { DEFAULT_MAX_SNAPSHOT_BYTES } from './snapshot-rules.js';
 import type {
   ListStreamsOptions,
@@ -25,7 +29,11 @@ export interface ResolvedStoreOptions {
   readonly now: () => Date;
 }
 
-export function resolveStoreOptions(options: StoreOptions | undefined): ResolvedStoreOptions {
+export function resolveStoreOptions(options: StoreOptions | null | undefined): ResolvedStoreOptions {
+  return readOptions('the store options', () => resolveStoreOptionsNow(options));
+}
+
+function resolveStoreOptionsNow(options: StoreOptions | null | undefined): ResolvedStoreOptions {
   const maxEventBytes = byteLimit(options?.maxEventBytes, 'maxEventBytes', DEFAULT_MAX_EVENT_BYTES);
   const maxSnapshotBytes = byteLimit(
     options?.maxSnapshotBytes,
@@ -37,17 +45,35 @@ export function resolveStoreOptions(options: StoreOptions | undefined): Resolved
   return { maxEventBytes, maxSnapshotBytes, now };
 }
 
-function byteLimit(value: number | undefined, name: string, fallback: number): number {
+function byteLimit(value: unknown, name: string, fallback: number): number {
   const limit = value ?? fallback;
-  if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new UsageError(`${name} must be a whole number >= 1, got ${String(limit)}`);
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1) {
+    throw new UsageError(`${name} must be a whole number >= 1, got ${describeValue(limit)}`);
   }
   return limit;
+}
+
+/**
+ * Runs `resolve`, turning anything but the library's own errors (a getter or Proxy of the caller's
+ * that throws while its options are read) into `UsageError`.
+ */
+export function readOptions<T>(what: string, resolve: () => T): T {
+  try {
+    return resolve();
+  } catch (error) {
+    if (error instanceof OmniscientError) throw error;
+    throw new UsageError(`${what} could not be read: ${messageOf(error)}`, { cause: error });
+  }
 }
 
 export function requireStreamArgument(stream: unknown): asserts stream is string {
   // Any string is accepted: one that could never be appended to simply has no events.
   if (typeof stream !== 'string') throw new UsageError(`a stream id must be a string, got ${typeof stream}`);
+}
+
+export function requireSnapshotKeyArgument(key: unknown): asserts key is string {
+  // As with stream ids, any string is accepted: a key no snapshot could have simply finds none.
+  if (typeof key !== 'string') throw new UsageError(`a snapshot key must be a string, got ${describeValue(key)}`);
 }
 
 export interface VersionRange {
@@ -59,11 +85,11 @@ export interface VersionRange {
 }
 
 export function resolveReadStream(options: ReadStreamOptions | undefined): VersionRange {
-  return {
+  return readOptions('the readStream options', () => ({
     fromVersion: Math.max(1, wholeNumber(options?.fromVersion, 'fromVersion', 1)),
     toVersion: wholeNumber(options?.toVersion, 'toVersion', Number.MAX_SAFE_INTEGER),
     limit: Math.max(0, wholeNumber(options?.limit, 'limit', Number.MAX_SAFE_INTEGER)),
-  };
+  }));
 }
 
 export interface ResolvedReadAll {
@@ -74,6 +100,10 @@ export interface ResolvedReadAll {
 }
 
 export function resolveReadAll(options: ReadAllOptions | undefined): ResolvedReadAll {
+  return readOptions('the readAll options', () => resolveReadAllNow(options));
+}
+
+function resolveReadAllNow(options: ReadAllOptions | undefined): ResolvedReadAll {
   const names = options?.names;
   if (names !== undefined) {
     if (!Array.isArray(names) || !names.every((name) => typeof name === 'string')) {
@@ -95,12 +125,23 @@ export interface ResolvedListStreams {
   readonly prefix: string;
 }
 
+/**
+ * `after` and `prefix` must be well-formed text: a lone surrogate is in no stream id (they are
+ * refused on append), and each engine would order it differently (UTF-16 units, UTF-8 with a
+ * replacement character, an encoding error), so it has no one answer to give.
+ */
 export function resolveListStreams(options: ListStreamsOptions | undefined): ResolvedListStreams {
-  const after = options?.after;
-  const prefix = options?.prefix ?? '';
-  if (after !== undefined && typeof after !== 'string') throw new UsageError('after must be a stream id');
-  if (typeof prefix !== 'string') throw new UsageError('prefix must be a string');
-  return { after, limit: Math.max(0, wholeNumber(options?.limit, 'limit', DEFAULT_PAGE_SIZE)), prefix };
+  return readOptions('the listStreams options', () => {
+    const after: unknown = options?.after;
+    const prefix: unknown = options?.prefix ?? '';
+    if (after !== undefined && (typeof after !== 'string' || !isWellFormedText(after))) {
+      throw new UsageError(`after must be a stream id (well-formed text), got ${describeValue(after)}`);
+    }
+    if (typeof prefix !== 'string' || !isWellFormedText(prefix)) {
+      throw new UsageError(`prefix must be well-formed text, got ${describeValue(prefix)}`);
+    }
+    return { after, limit: Math.max(0, wholeNumber(options?.limit, 'limit', DEFAULT_PAGE_SIZE)), prefix };
+  });
 }
 
 export interface ResolvedSubscribe {
@@ -120,16 +161,23 @@ export function resolveSubscribe(
   listener: NotificationListener,
   options: SubscribeOptions | undefined,
 ): ResolvedSubscribe {
+  return readOptions('the subscribe options', () => resolveSubscribeNow(listener, options));
+}
+
+function resolveSubscribeNow(
+  listener: NotificationListener,
+  options: SubscribeOptions | undefined,
+): ResolvedSubscribe {
   if (typeof listener !== 'function') {
-    throw new UsageError(`subscribe needs a listener function, got ${describe(listener)}`);
+    throw new UsageError(`subscribe needs a listener function, got ${describeValue(listener)}`);
   }
   const after: unknown = options?.after;
   if (after !== undefined && (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0)) {
-    throw new UsageError(`after must be a whole number >= 0, got ${describe(after)}`);
+    throw new UsageError(`after must be a whole number >= 0, got ${describeValue(after)}`);
   }
   const hook: unknown = options?.onError;
   if (hook !== undefined && typeof hook !== 'function') {
-    throw new UsageError(`onError must be a function, got ${describe(hook)}`);
+    throw new UsageError(`onError must be a function, got ${describeValue(hook)}`);
   }
   const onError = (error: unknown): void => {
     try {
@@ -139,13 +187,6 @@ export function resolveSubscribe(
     }
   };
   return { after, onError };
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
 }
 
 /**
@@ -172,9 +213,7 @@ function codePointRank(unit: number): number {
 function wholeNumber(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw new UsageError(
-      `${name} must be a whole number, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
-    );
+    throw new UsageError(`${name} must be a whole number, got ${describeValue(value)}`);
   }
   return value;
 }

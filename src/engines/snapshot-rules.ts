@@ -6,6 +6,7 @@
 import { InvalidEventError } from '../errors.js';
 import { encodeJson } from '../events/json-data.js';
 import { hasControlCharacter, isWellFormedText, validateStreamId } from '../events/names.js';
+import { describeValue } from './describe-value.js';
 import type { NewSnapshot } from './engine.js';
 
 /** The longest snapshot key and fingerprint, in UTF-16 units. */
@@ -31,7 +32,7 @@ export function prepareSnapshot(snapshot: NewSnapshot, maxSnapshotBytes: number)
   if (!Number.isSafeInteger(snapshot.version) || snapshot.version < 1) {
     throw new InvalidEventError(
       'snapshot.version',
-      `must be a whole number >= 1, got ${String(snapshot.version)}`,
+      `must be a whole number >= 1, got ${describeValue(snapshot.version)}`,
     );
   }
   return {

@@ -16,6 +16,7 @@
  */
 import pg from 'pg';
 import { StoreUnavailableError, UsageError } from '../../errors.js';
+import { describeValue } from '../describe-value.js';
 import { isTransient, storeErrorFrom } from './postgres-errors.js';
 
 /** Where the store's connections come from. */
@@ -102,7 +103,7 @@ export class Database {
         throw new UsageError('connectionString must be a non-empty string');
       }
       if (typeof poolSize !== 'number' || !Number.isSafeInteger(poolSize) || poolSize < 1) {
-        throw new UsageError(`poolSize must be a whole number >= 1, got ${String(poolSize)}`);
+        throw new UsageError(`poolSize must be a whole number >= 1, got ${describeValue(poolSize)}`);
       }
       this.#clientConfig = {
         connectionString,

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { UsageError } from '../../errors.js';
+import { describeValue } from '../describe-value.js';
 
 export const DEFAULT_SCHEMA = 'omniscient';
 
@@ -38,7 +39,7 @@ export function validateSchemaName(schema: unknown): asserts schema is string {
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
     throw new UsageError(
       `schema must be a lower-case SQL identifier (letters a-z, digits and "_", not starting with a digit, ` +
-        `at most 63 characters), got ${JSON.stringify(schema)}`,
+        `at most 63 characters), got ${describeValue(schema)}`,
     );
   }
   // PostgreSQL reserves these for its own schemas and refuses to create one.

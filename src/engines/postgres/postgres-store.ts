@@ -28,7 +28,8 @@ import { InvalidEventError, UsageError } from '../../errors.js';
 import { appendResultOf, storedEventOf } from '../append-results.js';
 import type { PreparedEvent } from '../append-rules.js';
 import type { AppendResult, EventStore, StoreOptions } from '../engine.js';
-import { resolveStoreOptions } from '../options.js';
+import { describeValue } from '../describe-value.js';
+import { readOptions, resolveStoreOptions } from '../options.js';
 import { engineStore, type EngineStorage } from '../store-facade.js';
 import { decodeAnswers, encodeGroup } from './append-batch.js';
 import { appendCallText } from './append-function.js';
@@ -69,15 +70,15 @@ export interface PostgresEventStore extends EventStore {
 
 export function postgresStore(
   connection: PostgresConnection,
-  options: PostgresStoreOptions = {},
+  options?: PostgresStoreOptions | null,
 ): PostgresEventStore {
   const storeOptions = resolveStoreOptions(options);
-  const names = schemaNames(options.schema ?? DEFAULT_SCHEMA);
-  const retryMs = options.connectionRetryMs ?? DEFAULT_CONNECTION_RETRY_MS;
-  if (!Number.isSafeInteger(retryMs) || retryMs < 0) {
-    throw new UsageError(`connectionRetryMs must be a whole number >= 0, got ${String(retryMs)}`);
-  }
-  const db = new Database(connection, retryMs);
+  // `null` means "no options", as it does for the other engines.
+  const { names, retryMs } = readOptions('the postgresStore options', () => ({
+    names: schemaNames(options?.schema ?? DEFAULT_SCHEMA),
+    retryMs: connectionRetryMs(options?.connectionRetryMs),
+  }));
+  const db = readOptions('the postgresStore connection', () => new Database(connection, retryMs));
   const store = engineStore({
     engine: 'postgres',
     title: `the PostgreSQL store at ${db.target}`,
@@ -150,6 +151,14 @@ async function appendResult(
     storedEventOf(event, stream, firstVersion + index, firstPosition + index, JSON.parse(event.metaJson)),
   );
   return { stream, events, version: answer.version };
+}
+
+function connectionRetryMs(value: unknown): number {
+  const retryMs = value ?? DEFAULT_CONNECTION_RETRY_MS;
+  if (typeof retryMs !== 'number' || !Number.isSafeInteger(retryMs) || retryMs < 0) {
+    throw new UsageError(`connectionRetryMs must be a whole number >= 0, got ${describeValue(retryMs)}`);
+  }
+  return retryMs;
 }
 
 /** Refuses, before anything is sent, what PostgreSQL would refuse or change. */

@@ -1,6 +1,8 @@
 /** The SQLite engine's own options, checked before anything is opened. */
 import { UsageError } from '../../errors.js';
+import { describeValue } from '../describe-value.js';
 import type { StoreOptions } from '../engine.js';
+import { readOptions } from '../options.js';
 import { DEFAULT_POLL_INTERVAL_MS } from './change-watcher.js';
 import type { SynchronousMode } from './connection.js';
 
@@ -42,6 +44,10 @@ export interface ResolvedSqliteOptions {
 }
 
 export function resolveSqliteOptions(options: SqliteStoreOptions): ResolvedSqliteOptions {
+  return readOptions('the sqliteStore options', () => resolveNow(options));
+}
+
+function resolveNow(options: SqliteStoreOptions): ResolvedSqliteOptions {
   const {
     file,
     readonly = false,
@@ -54,14 +60,14 @@ export function resolveSqliteOptions(options: SqliteStoreOptions): ResolvedSqlit
   }
   wholeMilliseconds(busyTimeoutMs, 'busyTimeoutMs', 0);
   if (synchronous !== 'full' && synchronous !== 'normal') {
-    throw new UsageError(`synchronous must be 'full' or 'normal', got ${String(synchronous)}`);
+    throw new UsageError(`synchronous must be 'full' or 'normal', got ${describeValue(synchronous)}`);
   }
   wholeMilliseconds(pollIntervalMs, 'pollIntervalMs', 1);
   return { file, readonly: readonly === true, busyTimeoutMs, synchronous, pollIntervalMs };
 }
 
-function wholeMilliseconds(value: number, name: string, least: number): void {
-  if (!Number.isSafeInteger(value) || value < least) {
-    throw new UsageError(`${name} must be a whole number of milliseconds >= ${least}, got ${String(value)}`);
+function wholeMilliseconds(value: unknown, name: string, least: number): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < least) {
+    throw new UsageError(`${name} must be a whole number of milliseconds >= ${least}, got ${describeValue(value)}`);
   }
 }
