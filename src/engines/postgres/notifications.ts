@@ -27,6 +27,7 @@ import type { ResolvedSubscribe } from '../options.js';
 import { PositionFollower, type FollowedRow } from '../position-follower.js';
 import { StoreUnavailableError } from '../../errors.js';
 import { sleep, type Database, type DedicatedConnection } from './connection.js';
+import { startHeartbeat } from './heartbeat.js';
 import { quoteIdentifier } from './identifiers.js';
 import { parsePayload } from './notification-payload.js';
 import { storeErrorFrom } from './postgres-errors.js';
@@ -54,7 +55,7 @@ export class NotificationFeed {
   #reconnecting = false;
   /** Removes this feed's listeners from the connection, which may go back to a user's pool. */
   #detach: () => void = () => undefined;
-  #heartbeat: NodeJS.Timeout | undefined;
+  #stopHeartbeatTimer: () => void = () => undefined;
   #closed = false;
 
   constructor(source: FeedSource) {
@@ -211,24 +212,16 @@ export class NotificationFeed {
 
   #startHeartbeat(connection: DedicatedConnection): void {
     this.#stopHeartbeat();
-    this.#heartbeat = setInterval(() => {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(new Error(`the listening connection did not answer within ${HEARTBEAT_TIMEOUT_MS} ms`)),
-          HEARTBEAT_TIMEOUT_MS,
-        );
-      });
-      Promise.race([connection.client.query('SELECT 1'), timeout])
-        .catch((error: unknown) => this.#lost(connection, error))
-        .finally(() => clearTimeout(timer));
-    }, HEARTBEAT_INTERVAL_MS);
-    this.#heartbeat.unref();
+    this.#stopHeartbeatTimer = startHeartbeat({
+      intervalMs: HEARTBEAT_INTERVAL_MS,
+      timeoutMs: HEARTBEAT_TIMEOUT_MS,
+      check: () => connection.client.query('SELECT 1'),
+      onFailure: (error) => this.#lost(connection, error),
+    });
   }
 
   #stopHeartbeat(): void {
-    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
-    this.#heartbeat = undefined;
+    this.#stopHeartbeatTimer();
+    this.#stopHeartbeatTimer = () => undefined;
   }
 }
