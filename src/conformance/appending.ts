@@ -3,7 +3,7 @@
  * An append is atomic: a refused append, for whatever reason, stores nothing.
  */
 import assert from 'node:assert/strict';
-import { ConcurrencyError } from '../errors.js';
+import { ConcurrencyError, UsageError } from '../errors.js';
 import { assertInstanceOf, assertMatches, assertRefused, rejectionOf } from './assertions.js';
 import type { Specs } from './runner.js';
 import { events } from './sample-events.js';
@@ -158,8 +158,19 @@ function describeExpectedVersions({ it }: Specs): void {
     assert.equal((await store.readAll()).length, 1);
   });
 
+  it('append options it cannot read (a getter that throws) are refused with UsageError', async (open) => {
+    const store = await open();
+    const unreadable = {
+      get expectedVersion(): number {
+        throw new Error('no version today');
+      },
+    };
+    assertInstanceOf(await rejectionOf(store.appendToStream('s', events(1), unreadable)), UsageError);
+    assert.equal(await store.streamVersion('s'), 0);
+  });
+
   it('one that is not a mode or a whole number >= 0 is refused with InvalidEventError', async (open) => {
-    const bad: unknown[] = [-1, 1.5, Number.NaN, Infinity, '1', 'latest', null, {}];
+    const bad: unknown[] = [-1, 1.5, Number.NaN, Infinity, '1', 'latest', null, {}, 1n, Object.create(null)];
     for (const expectedVersion of bad) {
       await assertRefused(
         open,

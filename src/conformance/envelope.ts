@@ -3,8 +3,10 @@
  * meta), and data read back as the JSON value it was stored as.
  */
 import assert from 'node:assert/strict';
+import { UsageError } from '../errors.js';
+import { assertInstanceOf, rejectionOf } from './assertions.js';
 import type { Specs } from './runner.js';
-import { events } from './sample-events.js';
+import { events, unstorableClocks } from './sample-events.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -69,6 +71,16 @@ function describeEnvelopeFields({ it }: Specs): void {
       (await store.readAll()).map((event) => event.at),
       stored.map((event) => event.at),
     );
+  });
+
+  it('refuses, with UsageError naming now, an append timed by a clock that gives no storable time', async (open) => {
+    for (const now of unstorableClocks) {
+      const store = await open({ now: now as () => Date });
+      const error = await rejectionOf(store.appendToStream('s', events(1)));
+      assertInstanceOf(error, UsageError);
+      assert.match((error as Error).message, /\bnow\b/);
+      assert.deepStrictEqual(await store.readAll(), []);
+    }
   });
 
   it('round-trips meta', async (open) => {

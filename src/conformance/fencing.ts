@@ -78,9 +78,9 @@ function describeTermChecks({ it }: Specs): void {
 
   it('refuses a term that is not a whole number >= 1 with InvalidEventError', async (open) => {
     const store = await open();
-    for (const term of [0, -1, 1.5, Number.NaN, '2']) {
+    for (const term of [0, -1, 1.5, Number.NaN, '2', 1n, Object.create(null)]) {
       const error = await rejectionOf(
-        store.appendToStream('leader', [{ name: 'a' }], { fencingTerm: term as number }),
+        store.appendToStream('leader', [{ name: 'a' }], { fencingTerm: term as never }),
       );
       assertInstanceOf(error, InvalidEventError);
       assertMatches(error, { path: 'fencingTerm' });

@@ -64,6 +64,29 @@ function describeOrderAndPaging({ it }: Specs): void {
 }
 
 function describePrefixesAndRefusals({ it }: Specs): void {
+  it('refuses an after or prefix that is not well-formed text (a lone surrogate) with UsageError', async (open) => {
+    const store = await open();
+    await store.appendToStream('a😀', events(1));
+    for (const options of [
+      { after: '\uD800' },
+      { after: 'a\uD83D' },
+      { prefix: 'a\uDE00' },
+      { prefix: '\uD83D' },
+    ]) {
+      assertInstanceOf(await rejectionOf(store.listStreams(options)), UsageError, JSON.stringify(options));
+    }
+  });
+
+  it('refuses options it cannot read (a getter that throws) with UsageError', async (open) => {
+    const store = await open();
+    const unreadable = {
+      get limit(): number {
+        throw new Error('no limit today');
+      },
+    };
+    assertInstanceOf(await rejectionOf(store.listStreams(unreadable)), UsageError);
+  });
+
   it('selects with prefix the streams whose id starts with it, taken literally', async (open) => {
     const store = await open();
     const ids = [
@@ -96,7 +119,7 @@ function describePrefixesAndRefusals({ it }: Specs): void {
 
   it('refuses a limit that is not a whole number, or an after or prefix that is not a string, with UsageError', async (open) => {
     const store = await open();
-    for (const options of [{ limit: 2.5 }, { after: 3 }, { prefix: ['a'] }]) {
+    for (const options of [{ limit: 2.5 }, { after: 3 }, { prefix: ['a'] }, { limit: Object.create(null) }]) {
       assertInstanceOf(await rejectionOf(store.listStreams(options as never)), UsageError);
     }
   });

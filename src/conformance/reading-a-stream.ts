@@ -70,7 +70,21 @@ export function describeReadingAStream({ describe, it }: Specs): void {
 
     it('refuses a range that is not made of whole numbers with UsageError', async (open) => {
       const store = await open();
-      for (const options of [{ fromVersion: 1.5 }, { toVersion: Number.NaN }, { limit: '3' }]) {
+      const unreadable = new Proxy(
+        {},
+        {
+          get() {
+            throw new Error('no options today');
+          },
+        },
+      );
+      for (const options of [
+        { fromVersion: 1.5 },
+        { toVersion: Number.NaN },
+        { limit: '3' },
+        { limit: Object.create(null) },
+        unreadable,
+      ]) {
         assertInstanceOf(await rejectionOf(store.readStream('s', options as never)), UsageError);
       }
     });

@@ -88,7 +88,20 @@ function describeOrderAndPaging({ it }: Specs): void {
 
   it('refuses paging options that are not whole numbers, or names that are not a list, with UsageError', async (open) => {
     const store = await open();
-    for (const options of [{ after: 1.5 }, { limit: Number.NaN }, { names: 'opened' }, { names: [1] }]) {
+    const unreadable = {
+      get limit(): number {
+        throw new Error('no limit today');
+      },
+    };
+    for (const options of [
+      { after: 1.5 },
+      { limit: Number.NaN },
+      { names: 'opened' },
+      { names: [1] },
+      { limit: Object.create(null) },
+      { after: 1n },
+      unreadable,
+    ]) {
       assertInstanceOf(await rejectionOf(store.readAll(options as never)), UsageError);
     }
   });

@@ -21,3 +21,14 @@ export async function readEverything(store: EventStore): Promise<StoredEvent[]> 
     all.push(...page);
   }
 }
+
+/** Store clocks that give no time every engine can keep: years 0001 to 9999, as a valid Date. */
+export const unstorableClocks: readonly (() => unknown)[] = [
+  () => new Date('+010000-01-01T00:00:00.000Z'),
+  () => new Date('0000-06-01T00:00:00.000Z'),
+  () => new Date(Number.NaN),
+  () => '2024-01-01T00:00:00.000Z',
+  () => {
+    throw new Error('the clock is broken');
+  },
+];

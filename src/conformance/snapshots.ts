@@ -3,9 +3,10 @@
  * an older one, and checks a snapshot as strictly as an event.
  */
 import assert from 'node:assert/strict';
-import { InvalidEventError, StoreUnavailableError } from '../errors.js';
+import { InvalidEventError, StoreUnavailableError, UsageError } from '../errors.js';
 import { assertInstanceOf, assertMatches, rejectionOf } from './assertions.js';
 import type { Specs } from './runner.js';
+import { unstorableClocks } from './sample-events.js';
 
 const snapshot = {
   stream: 'player-1',
@@ -108,6 +109,25 @@ function describeRefusals({ it }: Specs): void {
     const error = await rejectionOf(store.saveSnapshot({ ...snapshot, state: 'x'.repeat(200) }));
     assertInstanceOf(error, InvalidEventError);
     assert.equal(store.limits.maxSnapshotBytes, 100);
+  });
+
+  it('refuses to read with a key that is not a string, with UsageError', async (open) => {
+    const store = await open();
+    await store.saveSnapshot({ ...snapshot, key: 'undefined' });
+    for (const key of [undefined, null, 1, {}, ['Player'], Symbol('Player'), 1n]) {
+      const error = await rejectionOf(store.readSnapshot(snapshot.stream, key as never));
+      assertInstanceOf(error, UsageError, String(typeof key));
+    }
+  });
+
+  it('refuses, with UsageError naming now, a snapshot timed by a clock that gives no storable time', async (open) => {
+    for (const now of unstorableClocks) {
+      const store = await open({ now: now as () => Date });
+      const error = await rejectionOf(store.saveSnapshot(snapshot));
+      assertInstanceOf(error, UsageError);
+      assert.match((error as Error).message, /\bnow\b/);
+      assert.equal(await store.readSnapshot(snapshot.stream, snapshot.key), undefined);
+    }
   });
 
   it('rejects with StoreUnavailableError after close', async (open) => {

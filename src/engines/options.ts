@@ -73,7 +73,8 @@ export function requireStreamArgument(stream: unknown): asserts stream is string
 
 export function requireSnapshotKeyArgument(key: unknown): asserts key is string {
   // As with stream ids, any string is accepted: a key no snapshot could have simply finds none.
-  if (typeof key !== 'string') throw new UsageError(`a snapshot key must be a string, got ${describeValue(key)}`);
+  if (typeof key !== 'string')
+    throw new UsageError(`a snapshot key must be a string, got ${describeValue(key)}`);
 }
 
 export interface VersionRange {

@@ -44,7 +44,6 @@ import {
   resolveListStreams,
   resolveReadAll,
   resolveReadStream,
-  resolveSubscribe,
   type ResolvedListStreams,
   type ResolvedReadAll,
   type ResolvedStoreOptions,
@@ -120,7 +119,10 @@ function appendCall(definition: EngineDefinition, life: Lifecycle): EventStore['
     life.ensureOpen();
     const { expected, fencingTerm } = readOptions('the append options', () => {
       const expectedVersion: unknown = options?.expectedVersion;
-      return { expected: expectedVersion === undefined ? 'any' : expectedVersion, fencingTerm: options?.fencingTerm };
+      return {
+        expected: expectedVersion === undefined ? 'any' : expectedVersion,
+        fencingTerm: options?.fencingTerm,
+      };
     });
     validateExpectedVersion(expected);
     validateFencingTerm(fencingTerm);

@@ -79,6 +79,15 @@ function specifyEdges(openStore: () => EventStore): void {
       store.subscribe(() => undefined, { onError: 'log it' as unknown as () => void }),
     );
     expect(error).toBeInstanceOf(UsageError);
+    const unreadable = {
+      get after(): number {
+        throw new Error('unreadable');
+      },
+    };
+    expect(await rejectionOf(store.subscribe(() => undefined, unreadable))).toBeInstanceOf(UsageError);
+    expect(await rejectionOf(store.subscribe(() => undefined, { after: 1n as never }))).toBeInstanceOf(
+      UsageError,
+    );
   });
 
   it('delivers exactly the events after `after`, then the live ones', async () => {

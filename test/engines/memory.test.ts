@@ -19,7 +19,7 @@ describe('the memory engine', () => {
   });
 
   it('refuses a maxEventBytes that is not a whole number >= 1 with UsageError', () => {
-    for (const maxEventBytes of [0, -1, 1.5, Number.NaN]) {
+    for (const maxEventBytes of [0, -1, 1.5, Number.NaN, 1n, Object.create(null)]) {
       expect(() => memoryStore({ maxEventBytes })).toThrow(UsageError);
     }
   });

@@ -85,6 +85,32 @@ describeWithPostgres('bad input to the PostgreSQL engine', () => {
     }
   });
 
+  it('takes null options as none, and refuses odd or unreadable options with UsageError, before touching the server', async () => {
+    const store = postgresStore({ connectionString: POSTGRES_URL }, null);
+    expect(store.schema).toBe('omniscient');
+    await store.close();
+    const unreadable = {
+      get connectionRetryMs(): number {
+        throw new Error('unreadable');
+      },
+    };
+    for (const [index, options] of [
+      { schema: 1n },
+      { connectionRetryMs: 1n },
+      { connectionRetryMs: Object.create(null) },
+      { maxEventBytes: Object.create(null) },
+      unreadable,
+    ].entries()) {
+      expect(
+        () => postgresStore({ connectionString: POSTGRES_URL }, options as never),
+        `options #${index}`,
+      ).toThrow(UsageError);
+    }
+    for (const poolSize of [1n, Object.create(null), Symbol('ten')]) {
+      expect(() => postgresStore({ connectionString: POSTGRES_URL, poolSize } as never)).toThrow(UsageError);
+    }
+  });
+
   it('accepts a schema named like an SQL keyword, quoting it', async () => {
     const schema = 'select';
     await withAdmin((client) => client.query('DROP SCHEMA IF EXISTS "select" CASCADE'));

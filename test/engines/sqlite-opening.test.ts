@@ -151,9 +151,19 @@ describe('opening a SQLite store', () => {
       { file, busyTimeoutMs: 1.5 },
       { file, synchronous: 'sometimes' },
       { file, maxEventBytes: 0 },
+      { file, busyTimeoutMs: 1n },
+      { file, pollIntervalMs: Object.create(null) },
+      { file, synchronous: Symbol('full') },
+      { file, maxEventBytes: 1n },
+      {
+        file,
+        get busyTimeoutMs(): number {
+          throw new Error('unreadable');
+        },
+      },
     ];
-    for (const options of bad) {
-      expect(() => sqliteStore(options as never), JSON.stringify(options)).toThrow(UsageError);
+    for (const [index, options] of bad.entries()) {
+      expect(() => sqliteStore(options as never), `options #${index}`).toThrow(UsageError);
     }
     expect(() => readFileSync(file)).toThrow();
   });

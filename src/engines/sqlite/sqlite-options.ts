@@ -68,6 +68,8 @@ function resolveNow(options: SqliteStoreOptions): ResolvedSqliteOptions {
 
 function wholeMilliseconds(value: unknown, name: string, least: number): void {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < least) {
-    throw new UsageError(`${name} must be a whole number of milliseconds >= ${least}, got ${describeValue(value)}`);
+    throw new UsageError(
+      `${name} must be a whole number of milliseconds >= ${least}, got ${describeValue(value)}`,
+    );
   }
 }
