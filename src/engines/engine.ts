@@ -174,7 +174,11 @@ export interface EventStore {
    * subscription keeps the process alive until it, or the store, is closed.
    */
   subscribe(listener: NotificationListener, options?: SubscribeOptions): Promise<Subscription>;
-  /** Releases the store's resources; every later call rejects with `StoreUnavailableError` (closing again is harmless). */
+  /**
+   * Releases the store's resources once every call made before it has been answered (an append
+   * called before `close` is stored); every later call rejects with `StoreUnavailableError`, and no
+   * notification is delivered once `close` was called. Closing again returns the same promise.
+   */
   close(): Promise<void>;
 }
 
@@ -184,6 +188,10 @@ export interface StoreOptions {
   maxEventBytes?: number;
   /** The largest snapshot state in UTF-8 bytes of JSON (default 64 MiB). */
   maxSnapshotBytes?: number;
-  /** The clock that stamps events appended without a time (default: the system clock). */
+  /**
+   * The clock that stamps events appended without a time, and snapshots (default: the system
+   * clock). It must return a valid `Date` in the years 0001 to 9999, like an explicit `at`; an
+   * append or snapshot stamped otherwise is refused with `UsageError` naming `now`, storing nothing.
+   */
   now?: () => Date;
 }
