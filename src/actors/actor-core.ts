@@ -43,6 +43,9 @@ export type Handlers<Events extends EventMap> = {
 /** Makes a kind's policy from the machinery the core lends it. */
 export type PolicyFactory = (machinery: ActorMachinery) => KindPolicy;
 
+/** The machinery's class, set by the static block of `ActorCore`, where the private members are in reach. */
+let Machinery: new (core: ActorCore) => ActorMachinery;
+
 export abstract class ActorCore<
   State extends object = Record<string, any>,
   Events extends EventMap = Record<string, any>,
@@ -56,17 +59,15 @@ export abstract class ActorCore<
   readonly #policy: KindPolicy;
   #version = 0;
   #unhandledEvents = 0;
-  /** The highest version counted in `#unhandledEvents`, so that a rebuild does not count twice. */
-  #countedThrough = 0;
   #applying = false;
   #queue: FiredEvent[] = [];
   #draining: Promise<void> | undefined;
-  readonly #tracked = new Set<Promise<unknown>>();
+  /** Work `Flush` and `Dispose` also wait for; made on first use (most actors never track any). */
+  #tracked: Set<Promise<unknown>> | undefined;
   #failures: unknown[] = [];
   /** While a command runs under `captureFired`, the events it fires, kept out of the queue. */
   #captured: FiredEvent[] | undefined;
   #disposed = false;
-  #instanceChecked = false;
   /** Serialises everything that applies events (Load, appends) so they never interleave. */
   #lane: Promise<unknown> = Promise.resolve();
 
@@ -80,7 +81,7 @@ export abstract class ActorCore<
     checkUserMembers(new.target.prototype as object, new.target.name);
     this.id = id;
     this.container = container;
-    this.#policy = policy(this.#machinery());
+    this.#policy = policy(new Machinery(this as unknown as ActorCore));
   }
 
   /** The state, read-only, for code outside the actor. */
@@ -116,6 +117,7 @@ export abstract class ActorCore<
    * listening and applies nothing more. A disposed actor refuses `Load` and `Fire`.
    */
   async Dispose(): Promise<void> {
+    checkUserMembers(this, this.constructor.name);
     if (this.#disposed) return;
     this.#disposed = true;
     await this.#settled();
@@ -134,11 +136,8 @@ export abstract class ActorCore<
   ): Promise<StoredEvent<Name, Events[Name]>> {
     // A command that began before `Dispose` (a `RerunOnConflict` run) may still fire: Dispose waits for it.
     if (this.#captured === undefined) this.#refuseIfDisposed('Fire');
-    if (this.#applying) {
-      throw new UsageError(
-        `${this.constructor.name} fired "${name}" from inside a handler; handlers only change state, commands fire`,
-      );
-    }
+    else checkUserMembers(this, this.constructor.name);
+    this.#refuseWhileApplying(`fired "${name}"`);
     validateEventName(name);
     if (isReservedEventName(name)) {
       throw new InvalidEventError(
@@ -146,21 +145,26 @@ export abstract class ActorCore<
         `"${name}" is reserved: it names a member of the actor base classes`,
       );
     }
+    const { maxEventBytes } = this.container.store.limits;
     const event = encodedEvent({
       id: this.container.newId(),
       name,
-      dataJson: encodeJson(data, 'data', this.container.store.limits.maxEventBytes),
-      meta: { actor: this.constructor.name },
+      dataJson: encodeJson(data, 'data', maxEventBytes),
+      metaJson: encodeJson({ actor: this.constructor.name }, 'meta', maxEventBytes),
       at: this.container.clock.now().toISOString(),
     });
-    let fired: FiredEvent | undefined;
+    let settle: Pick<FiredEvent, 'resolve' | 'reject'> | undefined;
     const stored = new Promise<StoredEvent>((resolve, reject) => {
-      fired = { event, resolve, reject };
+      settle = { resolve, reject };
     });
     // Marks the promise as handled: an un-awaited failure is reported through Flush and the hook.
     stored.catch(() => undefined);
-    const firedEvent = fired as FiredEvent;
-    this.#policy.fired(firedEvent);
+    const firedEvent: FiredEvent = {
+      event,
+      promise: stored,
+      ...(settle as Pick<FiredEvent, 'resolve' | 'reject'>),
+    };
+    this.#policy.fired(firedEvent, this.#captured !== undefined);
     (this.#captured ?? this.#queue).push(firedEvent);
     if (this.#captured === undefined) this.#draining ??= this.#drain();
     return stored as Promise<StoredEvent<Name, Events[Name]>>;
@@ -168,6 +172,7 @@ export abstract class ActorCore<
 
   /** Waits until every event fired so far is stored; rejects with the first failure since the last Flush. */
   async Flush(): Promise<void> {
+    checkUserMembers(this, this.constructor.name);
     await this.#settled();
     if (this.#failures.length > 0) {
       const [first] = this.#failures;
@@ -176,29 +181,69 @@ export abstract class ActorCore<
     }
   }
 
-  /** The machinery lent to the kind's policy: closures over the private fields. */
-  #machinery(): ActorMachinery {
-    return {
-      id: this.id,
-      container: this.container,
-      className: this.constructor.name,
-      state: () => this._state,
-      setState: (state) => {
-        this._state = state as State;
-      },
-      version: () => this.#version,
-      setVersion: (version) => {
-        this.#version = version;
-      },
-      applyEvent: (event) => this.#applyEvent(event),
-      exclusive: (work) => this.#exclusive(work),
-      captureFired: (command) => this.#captureFired(command),
-      drained: async () => {
-        while (this.#draining !== undefined) await this.#draining;
-      },
-      track: (work) => this.#track(work),
-      reportFailure: (error, operation, event) => this.#reportFailure(error, operation, event),
-      disposed: () => this.#disposed,
+  /**
+   * The machinery lent to the kind's policy. Its class is defined inside this class body, so that
+   * its methods reach the private members while being shared by every actor (a set of closures per
+   * actor would cost several kilobytes each).
+   */
+  static {
+    Machinery = class CoreMachinery implements ActorMachinery {
+      readonly #core: ActorCore;
+      constructor(core: ActorCore) {
+        this.#core = core;
+      }
+      get id(): string {
+        return this.#core.id;
+      }
+      get container(): Container {
+        return this.#core.container;
+      }
+      get className(): string {
+        return this.#core.constructor.name;
+      }
+      state(): object {
+        return this.#core._state;
+      }
+      setState(state: object): void {
+        this.#core._state = state as Record<string, unknown>;
+      }
+      version(): number {
+        return this.#core.#version;
+      }
+      setVersion(version: number): void {
+        this.#core.#version = version;
+      }
+      unhandled(): number {
+        return this.#core.#unhandledEvents;
+      }
+      setUnhandled(count: number): void {
+        this.#core.#unhandledEvents = count;
+      }
+      refuseCommand(operation: string): void {
+        this.#core.#refuseIfDisposed(operation);
+        this.#core.#refuseWhileApplying(`started ${operation}`);
+      }
+      applyEvent(event: StoredEvent): void {
+        this.#core.#applyEvent(event);
+      }
+      exclusive<T>(work: () => Promise<T>): Promise<T> {
+        return this.#core.#exclusive(work);
+      }
+      captureFired<R>(command: () => R): CapturedRun<R> {
+        return this.#core.#captureFired(command);
+      }
+      async drained(): Promise<void> {
+        while (this.#core.#draining !== undefined) await this.#core.#draining;
+      }
+      track(work: Promise<unknown>): void {
+        this.#core.#track(work);
+      }
+      reportFailure(error: unknown, operation: string, event?: string): void {
+        this.#core.#reportFailure(error, operation, event);
+      }
+      disposed(): boolean {
+        return this.#core.#disposed;
+      }
     };
   }
 
@@ -222,8 +267,9 @@ export abstract class ActorCore<
   }
 
   #track(work: Promise<unknown>): void {
-    const settle = () => this.#tracked.delete(work);
-    this.#tracked.add(work);
+    const tracked = (this.#tracked ??= new Set());
+    const settle = () => tracked.delete(work);
+    tracked.add(work);
     work.then(settle, settle);
   }
 
@@ -242,8 +288,7 @@ export abstract class ActorCore<
   #runHandler(event: StoredEvent): void {
     const handler = handlersOf(Object.getPrototypeOf(this) as object).get(event.name);
     if (handler === undefined) {
-      if (event.version > this.#countedThrough) this.#unhandledEvents++;
-      this.#countedThrough = Math.max(this.#countedThrough, event.version);
+      this.#unhandledEvents++;
       return;
     }
     this.#applying = true;
@@ -270,7 +315,11 @@ export abstract class ActorCore<
         ...(event === undefined ? {} : { event }),
       });
     } catch (hookError) {
-      this.container.logger.error('the error hook threw', { error: hookError });
+      try {
+        this.container.logger.error('the error hook threw', { error: hookError });
+      } catch {
+        // Both the hook and the logger threw: the failure still reaches Flush.
+      }
     }
   }
 
@@ -295,17 +344,24 @@ export abstract class ActorCore<
     if (this.#disposed) {
       throw new UsageError(`${this.constructor.name} "${this.id}" was disposed; it cannot ${operation}`);
     }
-    if (!this.#instanceChecked) {
-      // Fields a subclass declares are set after the core's constructor ran: checked on first use.
-      checkUserMembers(this, this.constructor.name);
-      this.#instanceChecked = true;
+    // Fields a subclass declares are set after the core's constructor ran: checked on each use
+    // (a few own properties), since a base constructor may already have used the actor.
+    checkUserMembers(this, this.constructor.name);
+  }
+
+  #refuseWhileApplying(what: string): void {
+    if (this.#applying) {
+      throw new UsageError(
+        `${this.constructor.name} ${what} from inside a handler; handlers only change state, commands fire`,
+      );
     }
   }
 
   async #settled(): Promise<void> {
     for (;;) {
       if (this.#draining !== undefined) await this.#draining;
-      else if (this.#tracked.size > 0) await Promise.allSettled([...this.#tracked]);
+      else if (this.#tracked !== undefined && this.#tracked.size > 0)
+        await Promise.allSettled([...this.#tracked]);
       else return;
     }
   }

@@ -1,15 +1,15 @@
 /**
  * `Actor`: the serial kind. `Fire` applies the event at once (a handler that refuses it throws, and
- * nothing is stored), then appends in firing order with no concurrency protection (expected
- * version `'any'`). Meant for a stream with one writer at a time: several writers never corrupt
- * the stream (the store keeps versions gap-free), but a command decides on the state it has, which
- * may miss others' events until `Load()`; their events are applied before its own once its append
- * shows them.
+ * nothing is stored), then appends in firing order, expecting the version the actor has. It does
+ * not listen: others' events reach it at `Load()`, or when its own append meets them — then it
+ * reads them, re-applies its pending events on top (refusing any its handler now rejects) and
+ * appends again, so a stream never holds an event its own handler refuses, even when several
+ * writers share it.
  */
 import type { Container } from '../container.js';
 import type { EventMap } from '../events/envelope.js';
 import { ActorCore } from './actor-core.js';
-import { appendRetryingUnavailable } from './append-retry.js';
+import { appendPending } from './append-pending.js';
 import { registerLibraryClass } from './handlers.js';
 import { readStreamPages, type ActorMachinery, type FiredEvent, type KindPolicy } from './kind-policy.js';
 import { OptimisticState } from './optimistic-state.js';
@@ -32,40 +32,12 @@ class SerialPolicy implements KindPolicy {
     this.#local = new OptimisticState(machinery);
   }
 
-  fired(fired: FiredEvent): void {
-    this.#local.applyFired(fired);
+  fired(fired: FiredEvent, rerunnable: boolean): void {
+    this.#local.applyFired(fired, rerunnable);
   }
 
-  async appendFired(batch: FiredEvent[]): Promise<void> {
-    const machinery = this.#machinery;
-    let result;
-    try {
-      result = await appendRetryingUnavailable(machinery, batch, { expectedVersion: 'any' });
-    } catch (error) {
-      this.#local.drop(batch);
-      throw error;
-    }
-    try {
-      // Another writer may have appended since this actor last read: its events come first, so
-      // that the state stays the fold of the stream's prefix.
-      const first = result.events[0];
-      if (first !== undefined && first.version > this.#local.confirmedVersion + 1) {
-        await readStreamPages(
-          machinery,
-          () => this.#local.confirmedVersion + 1,
-          (events) => this.#local.acceptStored(events),
-          first.version - 1,
-        );
-      }
-      this.#local.acceptStored(result.events);
-    } catch (error) {
-      // The events are stored, so their Fire promises resolve; applying them failed. The state
-      // keeps to the prefix it could apply, and the next Load() carries on from there.
-      this.#local.drop(batch);
-      machinery.reportFailure(error, 'apply', batch.map((fired) => fired.event.name).join(', '));
-    } finally {
-      result.events.forEach((stored, index) => batch[index]?.resolve(stored));
-    }
+  appendFired(batch: FiredEvent[]): Promise<void> {
+    return appendPending(this.#machinery, this.#local, batch, () => this.catchUp());
   }
 
   async catchUp(): Promise<void> {

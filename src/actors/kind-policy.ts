@@ -12,6 +12,8 @@ import type { NewEvent, StoredEvent } from '../events/envelope.js';
 /** An event fired but not yet stored, with the settling of its `Fire` promise. */
 export interface FiredEvent {
   readonly event: NewEvent & { readonly id: string };
+  /** The promise `Fire` returned for it. */
+  readonly promise: Promise<StoredEvent>;
   readonly resolve: (stored: StoredEvent) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -31,6 +33,11 @@ export interface ActorMachinery {
   setState(state: object): void;
   version(): number;
   setVersion(version: number): void;
+  /** How many applied events had no handler; restored with the state on a rebuild. */
+  unhandled(): number;
+  setUnhandled(count: number): void;
+  /** Throws `UsageError` if the actor was disposed or a handler is running: no command may start. */
+  refuseCommand(operation: string): void;
   /** Applies the event after `version()` through its handler (earlier versions are skipped). */
   applyEvent(event: StoredEvent): void;
   /** Runs `work` after every earlier exclusive work of this actor and before any later one. */
@@ -48,8 +55,12 @@ export interface ActorMachinery {
 
 /** What a kind decides. Each method is called by the core, never by a user. */
 export interface KindPolicy {
-  /** `Fire` checked the event: the kind may apply it at once. Throwing refuses it (nothing is stored). */
-  fired(fired: FiredEvent): void;
+  /**
+   * `Fire` checked the event: the kind may apply it at once. Throwing refuses it (nothing is stored).
+   * `rerunnable`: fired by a command that runs again on a conflict, whose events are its own
+   * business: dropping one is not a failure to report.
+   */
+  fired(fired: FiredEvent, rerunnable: boolean): void;
   /**
    * Stores the batch (in order), resolves each stored event's promise, and applies them. Runs inside
    * `exclusive`, one batch at a time. If it throws, every unsettled event of the batch is rejected

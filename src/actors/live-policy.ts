@@ -6,18 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConcurrencyError, UsageError } from '../errors.js';
 import type { StoredEvent } from '../events/envelope.js';
 import { LiveFeed, type LiveWatch } from '../live/live-feed.js';
-import { appendRetryingUnavailable } from './append-retry.js';
+import { appendOnce, appendPending, backoff, MAX_APPEND_ATTEMPTS } from './append-pending.js';
 import { readStreamPages, type ActorMachinery, type FiredEvent, type KindPolicy } from './kind-policy.js';
 import { OptimisticState } from './optimistic-state.js';
-
-/**
- * Appends (or command runs) tried before the conflict is reported. Each attempt follows the
- * winners, so only a stream that other writers keep ahead of for this long gives up: with the
- * backoff below, that is about half a minute of uninterrupted losing.
- */
-const MAX_APPEND_ATTEMPTS = 1000;
-/** The longest pause between two attempts; pauses grow from 1 ms, with jitter. */
-const MAX_BACKOFF_MS = 50;
 
 export class LivePolicy implements KindPolicy {
   readonly #machinery: ActorMachinery;
@@ -33,32 +24,12 @@ export class LivePolicy implements KindPolicy {
     return this.#local.confirmedVersion;
   }
 
-  fired(fired: FiredEvent): void {
-    this.#local.applyFired(fired);
+  fired(fired: FiredEvent, rerunnable: boolean): void {
+    this.#local.applyFired(fired, rerunnable);
   }
 
-  async appendFired(batch: FiredEvent[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      // A rebase may have refused some of the batch: those are never appended.
-      const pending = batch.filter((fired) => this.#local.isPending(fired));
-      if (pending.length === 0) return;
-      let stored: readonly StoredEvent[];
-      try {
-        const expectedVersion = this.#local.confirmedVersion;
-        stored = (await appendRetryingUnavailable(this.#machinery, pending, { expectedVersion })).events;
-      } catch (error) {
-        if (!(error instanceof ConcurrencyError) || attempt >= MAX_APPEND_ATTEMPTS) {
-          this.#local.drop(pending);
-          throw error;
-        }
-        // The batch stays pending: re-applied on top of the winners, it is appended again. The
-        // winners are read after the pause, so the next attempt expects the newest version.
-        await this.#afterConflict(attempt, pending);
-        continue;
-      }
-      this.#local.acceptStored(stored);
-      return;
-    }
+  appendFired(batch: FiredEvent[]): Promise<void> {
+    return appendPending(this.#machinery, this.#local, batch, () => this.#readWinners());
   }
 
   async catchUp(): Promise<void> {
@@ -92,6 +63,7 @@ export class LivePolicy implements KindPolicy {
   }
 
   rerunOnConflict<R>(command: () => R): Promise<R> {
+    this.#machinery.refuseCommand('RerunOnConflict');
     const run = this.#rerun(command);
     this.#machinery.track(run);
     return run;
@@ -102,15 +74,18 @@ export class LivePolicy implements KindPolicy {
     for (let attempt = 1; ; attempt++) {
       // The command decides on stored events only: an event still pending would land after the
       // command's own, so the command must not see it. Wait until nothing is pending.
-      do {
+      for (;;) {
         await machinery.drained();
         await machinery.exclusive(() => this.#readWinners());
-      } while (this.#local.pendingCount > 0);
+        if (this.#local.pendingCount === 0) break;
+        // Another command's events are in flight: let them land (and timers run) before looking again.
+        await sleep(1);
+      }
       // The command decides on this version: its events land right after it, or not at all.
       const decidedOn = this.#local.confirmedVersion;
       const run = machinery.captureFired(command);
       const { fired } = run;
-      if (run.threw || isThenable(run.result)) {
+      if (run.threw || (isThenable(run.result) && !fired.some((each) => each.promise === run.result))) {
         const refusal = run.threw
           ? run.error
           : new UsageError(
@@ -147,23 +122,12 @@ export class LivePolicy implements KindPolicy {
       if (pending.length < fired.length || this.#local.confirmedVersion !== decidedOn) {
         throw new ConcurrencyError(this.#machinery.id, decidedOn, this.#local.confirmedVersion);
       }
-      stored = (await appendRetryingUnavailable(this.#machinery, pending, { expectedVersion: decidedOn }))
-        .events;
+      stored = await appendOnce(this.#machinery, pending, decidedOn);
     } catch (error) {
       this.#local.drop(pending);
       throw error;
     }
     this.#local.acceptStored(stored);
-  }
-
-  async #afterConflict(attempt: number, pending: readonly FiredEvent[]): Promise<void> {
-    try {
-      await sleep(backoff(attempt));
-      await this.#readWinners();
-    } catch (error) {
-      this.#local.drop(pending);
-      throw error;
-    }
   }
 
   /** Applies what other writers stored after the confirmed version. */
@@ -187,8 +151,4 @@ export class LivePolicy implements KindPolicy {
 
 function isThenable(value: unknown): boolean {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
-}
-
-function backoff(attempt: number): number {
-  return Math.random() * Math.min(MAX_BACKOFF_MS, 2 ** attempt);
 }

@@ -1,6 +1,6 @@
 /**
  * An actor's state while some of its fired events are not yet stored: the confirmed events, then
- * the pending ones applied on top, in firing order. Both kinds that apply at `Fire` use it.
+ * the pending ones applied on top, in firing order. Both kinds apply at `Fire` and use it.
  *
  * Guarantees:
  * - the state is always "base, then every event stored since, then the pending events": a state
@@ -9,24 +9,33 @@
  *   of the state, its `Fire` is rejected with the `HandlerError`, and it is never appended: a
  *   stream never holds an event its own handler refuses;
  * - a stored event whose id is one of ours is ours landing (an echo through the live feed, or the
- *   answer to an append whose reply was lost): its `Fire` resolves, it is never applied twice.
+ *   answer to an append whose reply was lost): its `Fire` resolves, it is never applied twice;
+ * - a stored event this class cannot apply (its handler throws) stops the state just before it,
+ *   as a fresh `Load()` would, and every pending event is rejected: none can land after it.
  *
  * To rebuild, it keeps a copy of the confirmed state from when the first pending event of a burst
- * was fired (`structuredClone`: the state must be structured-cloneable).
+ * was fired (`structuredClone`: the state must hold plain data; see `state-copy.ts`).
  */
-import { messageOf, UsageError } from '../errors.js';
 import type { StoredEvent } from '../events/envelope.js';
 import type { ActorMachinery, FiredEvent } from './kind-policy.js';
+import { copyState } from './state-copy.js';
+
+/** The confirmed state a burst of pending events started from. */
+interface Base {
+  readonly state: object;
+  readonly version: number;
+  readonly unhandled: number;
+}
 
 export class OptimisticState {
   readonly #machinery: ActorMachinery;
-  /** The confirmed state when the current burst of pending events began. */
-  #base: object | undefined;
-  #baseVersion = 0;
+  #base: Base | undefined;
   /** Events stored since `#base` was taken: ours that landed and others' that won. */
   #confirmedSinceBase: StoredEvent[] = [];
   /** Fired, applied locally, not yet stored, in firing order. */
   #pending: FiredEvent[] = [];
+  /** Pending events of re-runnable commands: dropping one is the command's business, not a failure. */
+  #rerunnable: WeakSet<FiredEvent> | undefined;
 
   constructor(machinery: ActorMachinery) {
     this.#machinery = machinery;
@@ -36,7 +45,7 @@ export class OptimisticState {
   get confirmedVersion(): number {
     return this.#base === undefined
       ? this.#machinery.version()
-      : this.#baseVersion + this.#confirmedSinceBase.length;
+      : this.#base.version + this.#confirmedSinceBase.length;
   }
 
   get pendingCount(): number {
@@ -48,14 +57,18 @@ export class OptimisticState {
   }
 
   /** Applies a fired event on top of the state; if its handler throws, the state is as before and it rethrows. */
-  applyFired(fired: FiredEvent): void {
+  applyFired(fired: FiredEvent, rerunnable: boolean): void {
     const machinery = this.#machinery;
     if (this.#base === undefined) {
-      this.#base = cloneState(machinery.state(), machinery.className);
-      this.#baseVersion = machinery.version();
+      this.#base = {
+        state: copyState(machinery.state(), machinery.className),
+        version: machinery.version(),
+        unhandled: machinery.unhandled(),
+      };
       this.#confirmedSinceBase = [];
     }
     this.#pending.push(fired);
+    if (rerunnable) (this.#rerunnable ??= new WeakSet()).add(fired);
     try {
       machinery.applyEvent(this.#provisional(fired, machinery.version() + 1));
     } catch (error) {
@@ -108,20 +121,48 @@ export class OptimisticState {
    * pending event whose handler throws is refused: out of the state, rejected, never appended.
    */
   #restore(): void {
-    const machinery = this.#machinery;
     if (this.#base === undefined) return;
     for (;;) {
-      machinery.setState(structuredClone(this.#base));
-      machinery.setVersion(this.#baseVersion);
-      for (const event of this.#confirmedSinceBase) machinery.applyEvent(event);
+      this.#applyConfirmed(this.#base);
       const refused = this.#applyPending();
       if (refused === undefined) break;
       const [fired, error] = refused;
       this.#pending.splice(this.#pending.indexOf(fired), 1);
       fired.reject(error);
-      machinery.reportFailure(error, 'apply', fired.event.name);
+      if (!this.#rerunnable?.has(fired)) this.#machinery.reportFailure(error, 'apply', fired.event.name);
     }
     if (this.#pending.length === 0) this.#dropBase();
+  }
+
+  /** The state = the base, then the events confirmed since; stops before one this class cannot apply. */
+  #applyConfirmed(base: Base): void {
+    const machinery = this.#machinery;
+    this.#reset(base);
+    let applied = 0;
+    try {
+      for (const event of this.#confirmedSinceBase) {
+        machinery.applyEvent(event);
+        applied++;
+      }
+    } catch (error) {
+      // A stored event this class cannot apply: the state stays just before it, as a fresh Load's
+      // would, and nothing pending can land after it.
+      this.#confirmedSinceBase.length = applied;
+      this.#reset(base);
+      for (const event of this.#confirmedSinceBase) machinery.applyEvent(event);
+      const pending = this.#pending;
+      this.#pending = [];
+      this.#dropBase();
+      for (const fired of pending) fired.reject(error);
+      throw error;
+    }
+  }
+
+  #reset(base: Base): void {
+    const machinery = this.#machinery;
+    machinery.setState(structuredClone(base.state));
+    machinery.setVersion(base.version);
+    machinery.setUnhandled(base.unhandled);
   }
 
   /** Applies the pending events in order; the first one whose handler throws is returned with the error. */
@@ -149,26 +190,13 @@ export class OptimisticState {
       id: event.id,
       stream: this.#machinery.id,
       name: event.name,
-      // A fresh value each time: a handler may keep part of it in the state and change it later.
+      // Fresh values each time (encoded events parse their text): a handler may keep part of one in
+      // the state and change it later without changing what is stored.
       data: event.data ?? null,
       version,
       position: 0,
       at: typeof event.at === 'string' ? event.at : (event.at ?? new Date()).toISOString(),
       meta: event.meta ?? {},
     };
-  }
-}
-
-/** A copy of the state to rebuild from; a state that cannot be copied is a usage error, said plainly. */
-function cloneState(state: object, className: string): object {
-  try {
-    return structuredClone(state);
-  } catch (error) {
-    throw new UsageError(
-      `${className}'s state cannot be copied (${messageOf(error)}); ` +
-        'an actor keeps a copy of its state while its events are in flight, so the state must hold only ' +
-        'structured-cloneable values: plain objects, arrays, Map, Set, Date and primitives',
-      { cause: error },
-    );
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Events whose data was checked and encoded once, when they were fired.
+ * Events whose data and metadata were checked and encoded once, when they were fired.
  *
  * `Fire` freezes the caller's data by encoding it at once: what is stored is what the data was at
  * that moment, whatever the caller does with the object afterwards. The JSON text rides along with
@@ -12,34 +12,45 @@
  */
 import type { EventMeta, NewEvent } from './envelope.js';
 
-const encodedData = new WeakMap<object, string>();
+const encodedTexts = new WeakMap<object, { readonly dataJson: string; readonly metaJson: string }>();
 
 export interface EncodedEventFields {
   readonly id: string;
   readonly name: string;
   /** The JSON text of the data, already checked against the store's rules and limits. */
   readonly dataJson: string;
-  readonly meta: EventMeta;
+  /** The JSON text of the metadata (a plain object), checked likewise. */
+  readonly metaJson: string;
   readonly at: string;
 }
 
-/** A `NewEvent` carrying the text its data was encoded to; `data` reads as a parse of that text. */
+/**
+ * A `NewEvent` carrying the texts its data and metadata were encoded to; `data` and `meta` read as
+ * a fresh parse of those texts each time, so no reader can change what will be stored.
+ */
 export function encodedEvent(fields: EncodedEventFields): NewEvent & { readonly id: string } {
-  const { dataJson } = fields;
+  const { dataJson, metaJson } = fields;
   const event = {
     id: fields.id,
     name: fields.name,
     get data(): unknown {
       return JSON.parse(dataJson) as unknown;
     },
-    meta: fields.meta,
+    get meta(): EventMeta {
+      return JSON.parse(metaJson) as EventMeta;
+    },
     at: fields.at,
   };
-  encodedData.set(event, dataJson);
+  encodedTexts.set(event, { dataJson, metaJson });
   return event;
 }
 
 /** The checked JSON text of an event's data, if it was encoded when fired. */
 export function encodedDataOf(event: object): string | undefined {
-  return encodedData.get(event);
+  return encodedTexts.get(event)?.dataJson;
+}
+
+/** The checked JSON text of an event's metadata, if it was encoded when fired. */
+export function encodedMetaOf(event: object): string | undefined {
+  return encodedTexts.get(event)?.metaJson;
 }

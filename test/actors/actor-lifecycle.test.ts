@@ -76,8 +76,27 @@ describe('Fire', () => {
     const container = createContainer({ store: memoryStore() });
     const actor = await new Callbacks('c', container).Load();
     expect(() => actor.Remember()).toThrow(UsageError);
-    expect(() => actor.Remember()).toThrow(/structured-cloneable/);
+    expect(() => actor.Remember()).toThrow(/_state.onDone is a function/);
     expect(await container.store.readStream('c')).toEqual([]);
+  });
+
+  it('refuses a state holding a class instance, which a copy would silently turn into a plain object', async () => {
+    class Money {
+      constructor(readonly cents: number) {}
+      plus(cents: number) {
+        return new Money(this.cents + cents);
+      }
+    }
+    class Wallet extends Actor<{ money: Money }> {
+      override _state = { money: new Money(0) };
+      earned(data: { cents: number }) {
+        this._state.money = this._state.money.plus(data.cents);
+      }
+    }
+    const container = createContainer({ store: memoryStore() });
+    const wallet = await new Wallet('w', container).Load();
+    expect(() => wallet.Fire('earned', { cents: 5 })).toThrow(/_state.money is an instance of Money/);
+    expect(await container.store.readStream('w')).toEqual([]);
   });
 
   it('during Load applies the pending event after every stored one', async () => {

@@ -1,0 +1,80 @@
+/**
+ * Appending fired events that are already applied on top of the state, for every kind that applies
+ * at `Fire`: expect the confirmed version; on a conflict read the winners (which may refuse some
+ * pending events), then append what is still pending again, until it lands or the tries run out.
+ *
+ * An append whose answer is not this batch, freshly stored right after the expected version, means
+ * its ids belong to events stored before (ids reused by a deterministic id generator, say): the
+ * store answered it as a retry of those. It is refused with `DuplicateEventError`, never taken as
+ * ours.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConcurrencyError, DuplicateEventError } from '../errors.js';
+import type { StoredEvent } from '../events/envelope.js';
+import { appendRetryingUnavailable } from './append-retry.js';
+import type { ActorMachinery, FiredEvent } from './kind-policy.js';
+import type { OptimisticState } from './optimistic-state.js';
+
+/**
+ * Appends tried before the conflict is reported. Each attempt follows the winners, so only a
+ * stream that other writers keep ahead of for this long gives up: with the backoff below, that is
+ * about half a minute of uninterrupted losing.
+ */
+export const MAX_APPEND_ATTEMPTS = 1000;
+/** The longest pause between two attempts; pauses grow from 1 ms, with jitter. */
+const MAX_BACKOFF_MS = 50;
+
+export function backoff(attempt: number): number {
+  return Math.random() * Math.min(MAX_BACKOFF_MS, 2 ** attempt);
+}
+
+export async function appendPending(
+  machinery: ActorMachinery,
+  local: OptimisticState,
+  batch: readonly FiredEvent[],
+  readWinners: () => Promise<void>,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    // A rebase may have refused some of the batch: those are never appended.
+    const pending = batch.filter((fired) => local.isPending(fired));
+    if (pending.length === 0) return;
+    let stored: readonly StoredEvent[];
+    try {
+      stored = await appendOnce(machinery, pending, local.confirmedVersion);
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError) || attempt >= MAX_APPEND_ATTEMPTS) {
+        local.drop(pending);
+        throw error;
+      }
+      // The batch stays pending: re-applied on top of the winners, it is appended again. The
+      // winners are read after the pause, so the next attempt expects the newest version.
+      try {
+        await sleep(backoff(attempt));
+        await readWinners();
+      } catch (readError) {
+        local.drop(pending);
+        throw readError;
+      }
+      continue;
+    }
+    local.acceptStored(stored);
+    return;
+  }
+}
+
+/** One append expecting `expectedVersion`; its answer must be these events, stored just after it. */
+export async function appendOnce(
+  machinery: ActorMachinery,
+  pending: readonly FiredEvent[],
+  expectedVersion: number,
+): Promise<readonly StoredEvent[]> {
+  const { events } = await appendRetryingUnavailable(machinery, pending, { expectedVersion });
+  const fresh =
+    events.length === pending.length &&
+    events.every(
+      (stored, index) =>
+        stored.version === expectedVersion + index + 1 && stored.id === pending[index]?.event.id,
+    );
+  if (!fresh) throw new DuplicateEventError(pending[0]?.event.id ?? '', machinery.id);
+  return events;
+}
