@@ -104,6 +104,28 @@ function describeRefusals({ it }: Specs): void {
     });
   }
 
+  it('refuses a snapshot whose fields throw when read, and reads each field once', async (open) => {
+    const store = await open();
+    const throwing = Object.defineProperty({ ...snapshot }, 'key', {
+      enumerable: true,
+      get() {
+        throw new Error('no key today');
+      },
+    });
+    const error = await rejectionOf(store.saveSnapshot(throwing as never));
+    assertInstanceOf(error, InvalidEventError);
+    let reads = 0;
+    const shifty = Object.defineProperty({ ...snapshot }, 'version', {
+      enumerable: true,
+      get() {
+        reads++;
+        return reads === 1 ? 3 : 'three';
+      },
+    });
+    await store.saveSnapshot(shifty as never);
+    assert.equal((await store.readSnapshot(snapshot.stream, snapshot.key))?.version, 3);
+  });
+
   it('refuses a state over the snapshot size limit', async (open) => {
     const store = await open({ maxSnapshotBytes: 100 });
     const error = await rejectionOf(store.saveSnapshot({ ...snapshot, state: 'x'.repeat(200) }));

@@ -9,11 +9,11 @@ import {
   FencedError,
   InvalidEventError,
   messageOf,
-  OmniscientError,
   UsageError,
   type ExpectedVersion,
 } from '../errors.js';
 import type { NewEvent } from '../events/envelope.js';
+import { readable } from './readable.js';
 import { encodedDataOf, encodedMetaOf } from '../events/encoded-event.js';
 import { checkJsonSize, encodeJson } from '../events/json-data.js';
 import {
@@ -108,19 +108,6 @@ function prepareEvent(event: NewEvent | undefined, index: number, batch: BatchSt
         ? (batch.defaultAt ??= clockTime(batch.now))
         : isoTime(event.at, `events[${index}].at`),
   };
-}
-
-/**
- * Runs `read`, turning anything but the library's own errors (a revoked Proxy, a getter that
- * throws) into `InvalidEventError` naming `path`: a caller's odd object never escapes untyped.
- */
-function readable<T>(read: () => T, path: string): T {
-  try {
-    return read();
-  } catch (error) {
-    if (error instanceof OmniscientError) throw error;
-    throw new InvalidEventError(path, `could not be read: ${messageOf(error)}`, { cause: error });
-  }
 }
 
 /** The event's metadata as JSON text: the text it was encoded to when fired, or else encoded now. */

@@ -8,6 +8,7 @@ import { encodeJson } from '../events/json-data.js';
 import { hasControlCharacter, isWellFormedText, validateStreamId } from '../events/names.js';
 import { describeValue } from './describe-value.js';
 import type { NewSnapshot } from './engine.js';
+import { readable } from './readable.js';
 
 /** The longest snapshot key and fingerprint, in UTF-16 units. */
 export const MAX_SNAPSHOT_LABEL_LENGTH = 256;
@@ -26,21 +27,23 @@ export interface PreparedSnapshot {
 export function prepareSnapshot(snapshot: NewSnapshot, maxSnapshotBytes: number): PreparedSnapshot {
   if (typeof snapshot !== 'object' || snapshot === null)
     throw new InvalidEventError('snapshot', 'must be an object');
-  validateStreamId(snapshot.stream, 'snapshot.stream');
-  validateLabel(snapshot.key, 'snapshot.key');
-  validateLabel(snapshot.fingerprint, 'snapshot.fingerprint');
-  if (!Number.isSafeInteger(snapshot.version) || snapshot.version < 1) {
+  // Each field is read once: a getter cannot show one value to the checks and store another.
+  const { stream, key, fingerprint, version, state } = readable(() => ({ ...snapshot }), 'snapshot');
+  validateStreamId(stream, 'snapshot.stream');
+  validateLabel(key, 'snapshot.key');
+  validateLabel(fingerprint, 'snapshot.fingerprint');
+  if (!Number.isSafeInteger(version) || version < 1) {
     throw new InvalidEventError(
       'snapshot.version',
-      `must be a whole number >= 1, got ${describeValue(snapshot.version)}`,
+      `must be a whole number >= 1, got ${describeValue(version)}`,
     );
   }
   return {
-    stream: snapshot.stream,
-    key: snapshot.key,
-    version: snapshot.version,
-    fingerprint: snapshot.fingerprint,
-    stateJson: encodeJson(snapshot.state, 'snapshot.state', maxSnapshotBytes),
+    stream,
+    key,
+    version,
+    fingerprint,
+    stateJson: encodeJson(state, 'snapshot.state', maxSnapshotBytes),
   };
 }
 

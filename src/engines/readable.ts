@@ -1,0 +1,15 @@
+/**
+ * Reading a caller's value that may throw when read (a getter, a revoked Proxy): anything but the
+ * library's own errors becomes `InvalidEventError` naming the path, so a caller's odd object never
+ * escapes untyped.
+ */
+import { InvalidEventError, messageOf, OmniscientError } from '../errors.js';
+
+export function readable<T>(read: () => T, path: string): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof OmniscientError) throw error;
+    throw new InvalidEventError(path, `could not be read: ${messageOf(error)}`, { cause: error });
+  }
+}
