@@ -216,9 +216,9 @@ export class LiveAccount extends LiveActor<AccountState, AccountEvents> {
 }
 
 /**
- * The serial kind. An `Actor` applies at `Fire`, so a withdrawal its handler refuses throws and is
- * never stored; with several writers, though, an `Actor` appends with no version check (its
- * contract: one writer at a time), so withdrawals are only fired by a lone `Ledger`.
+ * The serial kind. An `Actor` applies at `Fire` (a withdrawal its handler refuses throws and is never
+ * stored) and appends expecting its version, re-applying its pending events on the winners' after a
+ * conflict, so a withdrawal another writer left uncovered is refused too.
  */
 export class Ledger extends Actor<AccountState, AccountEvents> {
   protected override _state = emptyAccount();

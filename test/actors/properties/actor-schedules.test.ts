@@ -1,7 +1,7 @@
 /**
  * Model-based properties of `Actor`: two or three serial actors hold one account stream in one
- * process (deposits and counts: several `Actor`s append with no version check, see
- * account-model.ts), or one writes alone and also withdraws and overdraws; they run
+ * process (each appends expecting its version and rebases on a conflict, so a withdrawal another
+ * writer left uncovered is refused, never stored), or one writes alone; they run
  * random schedules of commands, flushes, disposals and loads while the store delays, reorders and
  * fails. Each event must be stored with the data it had when `Fire` was called, even when the
  * caller changes the object right after. See invariants.ts for the rest.
@@ -20,7 +20,7 @@ describe('Actors sharing a stream, over random schedules', () => {
     'keep every promise and store the data as it was at Fire, whatever the store does',
     async () => {
       const plans = planArbitrary({
-        commands: ['Deposit', 'Count', 'DepositThenChangeData'],
+        commands: ['Deposit', 'Withdraw', 'Overdraw', 'Count', 'DepositThenChangeData'],
         faults: [
           'notification without its events',
           'append fails before storing',
