@@ -330,7 +330,12 @@ export abstract class ActorCore<
       while (this.#queue.length > 0) {
         const batch = this.#queue;
         this.#queue = [];
-        await this.#exclusive(() => this.#policy.appendFired(batch)).catch((error: unknown) => {
+        await this.#exclusive(() => {
+          // A base constructor may have fired before a subclass's fields existed: check them now,
+          // before anything is stored, so that a field replacing Load or Flush cannot go unseen.
+          checkUserMembers(this, this.constructor.name);
+          return this.#policy.appendFired(batch);
+        }).catch((error: unknown) => {
           for (const fired of batch) fired.reject(error);
           this.#reportFailure(error, 'append', batch.map((fired) => fired.event.name).join(', '));
         });

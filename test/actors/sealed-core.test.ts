@@ -58,6 +58,26 @@ describe('a sealed actor core', () => {
     expect(() => actor.Fire('happened')).toThrow(UsageError);
   });
 
+  it('a field that shadows a library member is refused before anything is stored, even when a base constructor fired', async () => {
+    const store = memoryStore();
+    const hook: unknown[] = [];
+    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+    const fired: Promise<unknown>[] = [];
+    class Base extends Actor {
+      constructor(id: string, container: ReturnType<typeof createContainer>) {
+        super(id, container);
+        fired.push(this.Fire('created'));
+      }
+    }
+    class Sub extends Base {
+      override Flush = async () => undefined;
+    }
+    new Sub('s', createContainer({ store, logger: quiet, onError: (error) => hook.push(error) }));
+    await expect(fired[0]).rejects.toBeInstanceOf(UsageError);
+    expect(hook[0]).toBeInstanceOf(UsageError);
+    expect(await store.readStream('s')).toEqual([]);
+  });
+
   it('an event named then is refused: the actor would become a thenable', () => {
     const actor = new (class extends Actor {})('x', container());
     expect(() => actor.Fire('then')).toThrow(InvalidEventError);
