@@ -23,6 +23,7 @@ import { describeFencing } from './conformance/fencing.js';
 import { describeIdentity } from './conformance/identity.js';
 import { describeIsolation } from './conformance/isolation.js';
 import { describeJsonSafety } from './conformance/json-safety.js';
+import { describeLeases } from './conformance/leases.js';
 import { describeListingStreams } from './conformance/listing-streams.js';
 import { describeNames } from './conformance/names.js';
 import { describeNotifications } from './conformance/notifications.js';
@@ -55,6 +56,7 @@ const duties: ReadonlyArray<(specs: Specs) => void> = [
   describeIsolation,
   describeClosing,
   describeFencing,
+  describeLeases,
   describeSnapshots,
   describeNotifications,
 ];

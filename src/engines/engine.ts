@@ -10,7 +10,9 @@
  *   position never skips an event that commits later;
  * - an append retried with the same event ids stores them once and answers as the first one did;
  * - an append carrying a fencing term lower than one that already wrote to its stream is refused;
- * - every stored event is notified to every subscriber, at least once.
+ * - every stored event is notified to every subscriber, at least once;
+ * - leases (below) are judged and granted in one atomic step on the store's own clock, and each new
+ *   tenure of a lease carries a term higher than every earlier one.
  *
  * Every engine goes through one shared facade (`store-facade.ts`) for what must not differ between
  * engines: lifecycle, argument checks, event preparation and the subscription rules below.
@@ -151,7 +153,101 @@ export interface StoreLimits {
   readonly maxSnapshotBytes: number;
 }
 
-export interface EventStore {
+/** How to ask for a lease: who asks, and for how long from the store's now. */
+export interface LeaseOptions {
+  /**
+   * Who holds the lease: one id per process (a node), for every lease it holds, e.g. a random id
+   * made at start-up. Never reuse a holder id in two processes at once: the store cannot tell them
+   * apart. 1 to 256 characters, no control characters.
+   */
+  holder: string;
+  /**
+   * How long the holder's tenure lasts without renewal, in milliseconds of the store's clock (a
+   * whole number from 1 to 2 147 483 647). It sets the expiry of the holder's every lease: one
+   * holder id should use one TTL.
+   */
+  ttlMs: number;
+}
+
+/** One unbroken tenure of a lease, as the store saw it when it answered. */
+export interface Lease {
+  readonly name: string;
+  readonly holder: string;
+  /**
+   * Names the tenure: every new tenure of a lease (another holder, or the same holder after its
+   * tenure lapsed or was released) has a term higher than every earlier one, from 1. Pass it as
+   * the `fencingTerm` of every append made as the lease's holder.
+   */
+  readonly term: number;
+  /** When the tenure ends unless renewed, ISO-8601, on the store's clock. */
+  readonly expiresAt: string;
+  /**
+   * How long the tenure had left when the store answered, in milliseconds of the store's clock:
+   * what a caller measures against its own monotonic timer, never against its wall clock.
+   */
+  readonly expiresInMs: number;
+}
+
+/** `acquireLease`'s answer: granted to the caller, or held by another (who, in which term, until when). */
+export type LeaseAnswer = (Lease & { readonly granted: true }) | (Lease & { readonly granted: false });
+
+/** What `readLease` tells tooling and followers about a lease. */
+export interface LeaseState {
+  readonly name: string;
+  /** The term of the latest tenure granted; 0 if the lease was never granted. */
+  readonly term: number;
+  /** The live tenure, or `undefined` when nobody holds the lease now. */
+  readonly held: Lease | undefined;
+}
+
+/** A holder's tenure after `renewLeases`: every lease it holds now lasts until `expiresAt`. */
+export interface LeaseRenewal {
+  readonly holder: string;
+  readonly expiresAt: string;
+  readonly expiresInMs: number;
+}
+
+/**
+ * Leases: who *should* act for a name (a leader per actor id). Everything is judged and written in
+ * one atomic step on the store's own clock (SQLite: the clock of the machine holding the file;
+ * PostgreSQL: the server's `clock_timestamp()`; memory: the store's `now`), never a node's.
+ *
+ * A holder's tenure is kept once per holder, not per lease: `renewLeases` extends every lease the
+ * holder has in one statement, so renewal costs one statement per process per period however
+ * many leases it holds. A lease is held while its holder's tenure has not lapsed.
+ *
+ * Leases decide who should act; fencing terms decide what lands. A holder paused past its expiry
+ * may still believe it leads: its appends carry its term as `fencingTerm`, and once a successor
+ * (with a higher term) has written to a stream, they are refused with `FencedError`.
+ */
+export interface LeaseStore {
+  /**
+   * Grants `name` to `holder` if nobody holds it, if its tenure lapsed, or if `holder` already
+   * holds it, and extends the holder's tenure (all of its leases) to `ttlMs` from the store's now.
+   * The holder keeps its term while its tenure is unbroken; any new tenure gets the previous
+   * term + 1. If the holder's own tenure had lapsed, this starts a new one: the leases of the
+   * lapsed tenure stay lost until acquired again. If another holder has `name`, nothing changes
+   * and the answer says who, in which term, and for how long.
+   */
+  acquireLease(name: string, options: LeaseOptions): Promise<LeaseAnswer>;
+  /**
+   * Extends every lease `holder` holds to `ttlMs` from the store's now, in one statement.
+   * `undefined` if its tenure had already lapsed (or was released): its leases may have been
+   * taken, and it keeps none of them; it must acquire each again, and gets a new term for each.
+   */
+  renewLeases(holder: string, ttlMs: number): Promise<LeaseRenewal | undefined>;
+  /**
+   * Hands `name` over at once: the next acquirer gets it without waiting, with a new term. True if
+   * `holder` held it; otherwise nothing changes and the answer is false.
+   */
+  releaseLease(name: string, holder: string): Promise<boolean>;
+  /** Ends `holder`'s tenure at once: every lease it holds is free (a graceful shutdown). */
+  releaseHolder(holder: string): Promise<void>;
+  /** Who holds `name` now, in which term and until when, for tooling and followers. */
+  readLease(name: string): Promise<LeaseState>;
+}
+
+export interface EventStore extends LeaseStore {
   /** The engine's name, for messages and tooling: `'memory'`, `'sqlite'`, … */
   readonly engine: string;
   readonly limits: StoreLimits;

@@ -8,6 +8,7 @@
  * - argument and option checks (`options.ts`), and event and snapshot preparation
  *   (`append-rules.ts`, `snapshot-rules.ts`), the store's clock included, before the storage sees
  *   anything;
+ * - lease calls (`lease-rules.ts`): names, holders and TTLs checked the same way everywhere;
  * - the empty reads every engine answers without asking its storage (a limit of 0, an empty range);
  * - subscriptions (`facade-subscriptions.ts`): nothing delivered after `close`, nor by a
  *   `subscribe` that rejects; and the process-lifetime rule (`process-hold.ts`): open
@@ -30,12 +31,16 @@ import type {
   AppendResult,
   EventStore,
   ExpectedVersion,
+  LeaseAnswer,
+  LeaseRenewal,
+  LeaseState,
   NotificationListener,
   Snapshot,
   StreamInfo,
   Subscription,
 } from './engine.js';
 import { subscribeCall } from './facade-subscriptions.js';
+import { requireLeaseText, requireLeaseTtl } from './lease-rules.js';
 import { Lifecycle, type Answer } from './lifecycle.js';
 import {
   readOptions,
@@ -71,6 +76,12 @@ export interface EngineStorage {
   saveSnapshot(snapshot: PreparedSnapshot, at: string): Answer<void>;
   readSnapshot(stream: string, key: string): Answer<Snapshot | undefined>;
   subscribe(listener: NotificationListener, options: ResolvedSubscribe): Promise<Subscription>;
+  /** The lease calls of `LeaseStore`, each one atomic step on the store's clock (see `lease-rules.ts`). */
+  acquireLease(name: string, holder: string, ttlMs: number): Answer<LeaseAnswer>;
+  renewLeases(holder: string, ttlMs: number): Answer<LeaseRenewal | undefined>;
+  releaseLease(name: string, holder: string): Answer<boolean>;
+  releaseHolder(holder: string): Answer<void>;
+  readLease(name: string): Answer<LeaseState>;
   /** Releases the storage; called once, after every other call settled, and no other call comes after. */
   close(): Answer<void>;
 }
@@ -105,6 +116,7 @@ export function engineStore(definition: EngineDefinition): FacadeStore {
     appendToStream: appendCall(definition, life),
     ...readCalls(definition.storage, life),
     ...snapshotCalls(definition, life),
+    ...leaseCalls(definition.storage, life),
     subscribe: subscribeCall((listener, resolved) => definition.storage.subscribe(listener, resolved), life),
     // Closing twice is harmless (a shutdown path may not know whether the store was closed), and
     // a second close waits for the same release as the first.
@@ -182,6 +194,47 @@ function snapshotCalls(
       requireStreamArgument(stream);
       requireSnapshotKeyArgument(key);
       return life.run(() => storage.readSnapshot(stream, key));
+    },
+  };
+}
+
+function leaseCalls(
+  storage: EngineStorage,
+  life: Lifecycle,
+): Pick<EventStore, 'acquireLease' | 'renewLeases' | 'releaseLease' | 'releaseHolder' | 'readLease'> {
+  return {
+    async acquireLease(name, options) {
+      life.ensureOpen();
+      requireLeaseText(name, 'lease name');
+      const { holder, ttlMs } = readOptions('the acquireLease options', () => ({
+        holder: options.holder as unknown,
+        ttlMs: options.ttlMs as unknown,
+      }));
+      requireLeaseText(holder, 'holder');
+      requireLeaseTtl(ttlMs);
+      return life.run(() => storage.acquireLease(name, holder, ttlMs));
+    },
+    async renewLeases(holder, ttlMs) {
+      life.ensureOpen();
+      requireLeaseText(holder, 'holder');
+      requireLeaseTtl(ttlMs);
+      return life.run(() => storage.renewLeases(holder, ttlMs));
+    },
+    async releaseLease(name, holder) {
+      life.ensureOpen();
+      requireLeaseText(name, 'lease name');
+      requireLeaseText(holder, 'holder');
+      return life.run(() => storage.releaseLease(name, holder));
+    },
+    async releaseHolder(holder) {
+      life.ensureOpen();
+      requireLeaseText(holder, 'holder');
+      await life.run(() => storage.releaseHolder(holder));
+    },
+    async readLease(name) {
+      life.ensureOpen();
+      requireLeaseText(name, 'lease name');
+      return life.run(() => storage.readLease(name));
     },
   };
 }

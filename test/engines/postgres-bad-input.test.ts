@@ -67,7 +67,14 @@ describeWithPostgres('bad input to the PostgreSQL engine', () => {
     }
     expect(await store.readSnapshot(streams[0] as string, "'; --")).toMatchObject({ fingerprint: '$$' });
     expect(await store.readAll({ names: ["drop_table' OR '1'='1"] })).toEqual([]);
-    expect(await tablesOf(store.schema)).toEqual(['events', 'migrations', 'snapshots', 'streams']);
+    expect(await tablesOf(store.schema)).toEqual([
+      'events',
+      'lease_holders',
+      'leases',
+      'migrations',
+      'snapshots',
+      'streams',
+    ]);
   });
 
   it('refuses a schema name that is not a lower-case identifier, before touching the server', () => {

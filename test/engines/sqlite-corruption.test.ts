@@ -114,7 +114,7 @@ describe('a SQLite store reading a damaged row', () => {
 });
 
 describe('a SQLite file whose rows break the column types', () => {
-  /** A file at the current schema version whose tables do not enforce types or NOT NULL. */
+  /** A file at schema version 1 (brought up to date when opened) whose tables do not enforce types or NOT NULL. */
   function looseStore(rows: unknown[][]): EventStore {
     const raw = new Database(file);
     raw.exec(`

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreUnavailableError, UsageError } from '../../src/errors.js';
+import { SCHEMA_VERSION } from '../../src/engines/sqlite/schema.js';
 import { sqliteStore } from '../../src/sqlite.js';
 import { startChild } from './child-processes.js';
 
@@ -39,7 +40,7 @@ describe('opening a SQLite store', () => {
     await store.appendToStream('s', [{ name: 'happened' }]);
     const raw = new Database(file, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     raw.close();
     await store.close();
   });

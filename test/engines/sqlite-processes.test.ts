@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../src/events/envelope.js';
+import { SCHEMA_VERSION } from '../../src/engines/sqlite/schema.js';
 import { sqliteStore } from '../../src/sqlite.js';
 import { runTogether, startChild } from './child-processes.js';
 
@@ -75,13 +76,13 @@ describe('several processes sharing one SQLite file', () => {
     expect(results).toEqual(labels.map((label) => ({ label, version: 1 })));
 
     const raw = new Database(file, { readonly: true });
-    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     const tables = raw
       .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
       .pluck()
       .all();
-    expect(tables).toEqual(['events', 'snapshots', 'sqlite_sequence', 'streams']);
+    expect(tables).toEqual(['events', 'lease_holders', 'leases', 'snapshots', 'sqlite_sequence', 'streams']);
     raw.close();
     const streams = (await readEverything(file)).map((event) => event.stream).sort();
     expect(streams).toEqual(labels.map((label) => `opened-by-${label}`));

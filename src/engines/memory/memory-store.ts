@@ -16,6 +16,7 @@ import { resolveStoreOptions } from '../options.js';
 import type { PreparedSnapshot } from '../snapshot-rules.js';
 import { engineStore } from '../store-facade.js';
 import { SubscriptionHub } from '../subscription-hub.js';
+import { memoryLeases } from './memory-leases.js';
 import { MemoryLog } from './memory-log.js';
 
 export function memoryStore(options?: StoreOptions): EventStore {
@@ -26,11 +27,13 @@ export function memoryStore(options?: StoreOptions): EventStore {
     readAfter: async (position, limit) => log.readAll({ after: position, limit, names: undefined }),
     lastPosition: async () => log.lastPosition,
   });
+  const resolved = resolveStoreOptions(options);
   const store = engineStore({
     engine: 'memory',
     title: 'the memory store',
-    options: resolveStoreOptions(options),
+    options: resolved,
     storage: {
+      ...memoryLeases(resolved.now),
       append(stream, batch, expected, fencingTerm) {
         const result = log.append(stream, batch, expected, fencingTerm);
         if (hub.active && result.events.length > 0) queueMicrotask(() => hub.wake());

@@ -18,6 +18,7 @@
  * - Lost connections and server restarts are retried for up to `connectionRetryMs`; past that, or
  *   for a failure that will not pass (a wrong password), calls reject with `StoreUnavailableError`.
  *
+ * - A lease call is one statement judged on the server's clock (`lease-functions.ts`, `leases.ts`).
  * - Event times are `timestamptz` and data `json`, so SQL can query the tables by time or content.
  *
  * What PostgreSQL cannot store is refused up front with `InvalidEventError`: an event id, snapshot
@@ -36,6 +37,7 @@ import { appendCallText } from './append-function.js';
 import { Database, DEFAULT_CONNECTION_RETRY_MS, type PostgresConnection } from './connection.js';
 import { GroupCommit, type AppendAnswer } from './group-commit.js';
 import { DEFAULT_SCHEMA, schemaNames, type SchemaNames } from './identifiers.js';
+import { postgresLeases } from './leases.js';
 import { NotificationFeed } from './notifications.js';
 import { postgresReads, type PostgresReads } from './reads.js';
 import { migrateSchema } from './schema.js';
@@ -93,6 +95,7 @@ export function postgresStore(
 function postgresStorage(db: Database, names: SchemaNames): EngineStorage {
   const reads = postgresReads(db, names);
   const snapshots = postgresSnapshots(db, names);
+  const leases = postgresLeases(db, names);
   const appendStatement = { name: `${names.statementPrefix}.append`, text: appendCallText(names) };
   const groupCommit = new GroupCommit({
     send: async (group) => {
@@ -119,6 +122,11 @@ function postgresStorage(db: Database, names: SchemaNames): EngineStorage {
     listStreams: (resolved) => reads.listStreams(resolved),
     saveSnapshot: (prepared, at) => snapshots.save(prepared, at),
     readSnapshot: (stream, key) => snapshots.read(stream, key),
+    acquireLease: (name, holder, ttlMs) => leases.acquireLease(name, holder, ttlMs),
+    renewLeases: (holder, ttlMs) => leases.renewLeases(holder, ttlMs),
+    releaseLease: (name, holder) => leases.releaseLease(name, holder),
+    releaseHolder: (holder) => leases.releaseHolder(holder),
+    readLease: (name) => leases.readLease(name),
     subscribe: (listener, resolved) => feed.subscribe(listener, resolved),
     async close() {
       // Appends already accepted are answered before the connections go.

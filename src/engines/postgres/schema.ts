@@ -17,9 +17,10 @@ import type pg from 'pg';
 import { StoreUnavailableError } from '../../errors.js';
 import { appendFunctionSql } from './append-function.js';
 import { queryText, type Database } from './connection.js';
+import { leaseMigrationSql } from './lease-functions.js';
 import type { SchemaNames } from './identifiers.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** `MIGRATIONS[n]` takes a schema from version n to n + 1. Never edit one that has shipped. */
 const MIGRATIONS: readonly ((names: SchemaNames) => string)[] = [
@@ -70,10 +71,11 @@ CREATE TABLE ${q}.snapshots (
 ${appendFunctionSql(names)}
 `;
   },
+  (names) => leaseMigrationSql(names),
 ];
 
 /** The tables the migrations create: a schema at version 0 that holds one of them is not ours. */
-const OWN_TABLES = ['events', 'streams', 'snapshots', 'positions'];
+const OWN_TABLES = ['events', 'streams', 'snapshots', 'positions', 'lease_holders', 'leases'];
 
 /** Brings the schema up to `SCHEMA_VERSION`, or refuses a schema this version cannot use. */
 export async function migrateSchema(db: Database, names: SchemaNames): Promise<void> {

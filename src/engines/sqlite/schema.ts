@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3';
 import { StoreUnavailableError } from '../../errors.js';
 import { describeFile } from './sqlite-errors.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** `MIGRATIONS[n]` takes a file from schema version n to n + 1. Never edit one that has shipped. */
 const MIGRATIONS: readonly string[] = [
@@ -49,10 +49,31 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (stream, key)
   ) STRICT;
   `,
+  `
+  -- Leases (see lease-rules.ts). One row per holder (a process): renewing it renews every lease it
+  -- holds. expires_at is in milliseconds since the epoch on the file's host clock.
+  CREATE TABLE lease_holders (
+    holder TEXT PRIMARY KEY,
+    incarnation INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) STRICT, WITHOUT ROWID;
+
+  -- One row per lease name, kept for ever: its term must never go back, since streams remember
+  -- the terms that wrote to them.
+  CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT,
+    incarnation INTEGER NOT NULL,
+    term INTEGER NOT NULL
+  ) STRICT, WITHOUT ROWID;
+
+  -- Finds whether a lapsed holder still holds any lease, so its row can be forgotten.
+  CREATE INDEX leases_by_holder ON leases (holder);
+  `,
 ];
 
 /** The tables the migrations create: a file that already holds one of them at version 0 is not ours. */
-const OWN_TABLES = ['events', 'streams', 'snapshots'];
+const OWN_TABLES = ['events', 'streams', 'snapshots', 'lease_holders', 'leases'];
 
 export function readSchemaVersion(db: Database.Database): number {
   return db.pragma('user_version', { simple: true }) as number;

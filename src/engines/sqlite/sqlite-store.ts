@@ -11,6 +11,7 @@
  *   committed, so a reader following by position never skips an event that commits later.
  * - Subscriptions follow by position (`subscription-hub.ts`), woken by this store's own appends
  *   and by a poll of the file's change counter while someone subscribes (`change-watcher.ts`).
+ * - A lease call is one `BEGIN IMMEDIATE` transaction on the file's host clock (`sqlite-leases.ts`).
  * - The driver is synchronous: a call blocks this thread while SQLite works, including while it
  *   waits (up to the busy timeout) for another process's write to finish. No call awaits anything
  *   between its checks and its answer.
@@ -24,6 +25,7 @@ import { watchForChanges } from './change-watcher.js';
 import { openConnection, type SynchronousMode } from './connection.js';
 import { sqliteAppend } from './sqlite-appends.js';
 import { describeFile, storeErrorFrom } from './sqlite-errors.js';
+import { sqliteLeases, type SqliteLeases } from './sqlite-leases.js';
 import { resolveSqliteOptions, type SqliteStoreOptions } from './sqlite-options.js';
 import { sqliteReads, type SqliteReads } from './sqlite-reads.js';
 import { sqliteSnapshots, type SqliteSnapshots } from './snapshots.js';
@@ -50,6 +52,7 @@ interface Parts {
   readonly append: ReturnType<typeof sqliteAppend>;
   readonly reads: SqliteReads;
   readonly snapshots: SqliteSnapshots;
+  readonly leases: SqliteLeases;
 }
 
 function prepareParts(db: Database.Database, file: string): Parts {
@@ -59,6 +62,7 @@ function prepareParts(db: Database.Database, file: string): Parts {
       append: sqliteAppend(db, statements),
       reads: sqliteReads(db, statements),
       snapshots: sqliteSnapshots(db),
+      leases: sqliteLeases(db),
     };
   } catch (error) {
     db.close();
@@ -67,7 +71,7 @@ function prepareParts(db: Database.Database, file: string): Parts {
 }
 
 function sqliteStorage(db: Database.Database, file: string, pollIntervalMs: number): EngineStorage {
-  const { append, reads, snapshots } = prepareParts(db, file);
+  const { append, reads, snapshots, leases } = prepareParts(db, file);
   /** Runs one call against the database, turning every driver error into a typed one. */
   function use<T>(work: () => T): T {
     try {
@@ -104,6 +108,11 @@ function sqliteStorage(db: Database.Database, file: string, pollIntervalMs: numb
     listStreams: (resolved) => use(() => reads.listStreams(resolved)),
     saveSnapshot: (prepared, at) => use(() => snapshots.save(prepared, at)),
     readSnapshot: (stream, key) => use(() => snapshots.read(stream, key)),
+    acquireLease: (name, holder, ttlMs) => use(() => leases.acquireLease(name, holder, ttlMs)),
+    renewLeases: (holder, ttlMs) => use(() => leases.renewLeases(holder, ttlMs)),
+    releaseLease: (name, holder) => use(() => leases.releaseLease(name, holder)),
+    releaseHolder: (holder) => use(() => leases.releaseHolder(holder)),
+    readLease: (name) => use(() => leases.readLease(name)),
     subscribe: (listener, resolved) => hub.subscribe(listener, resolved),
     async close() {
       watcher.stop();

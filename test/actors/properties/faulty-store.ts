@@ -120,6 +120,27 @@ export class FaultyStore implements EventStore {
     return this.#inner.readSnapshot(...args);
   }
 
+  // Leases pass straight through: no actor under these properties uses them.
+  acquireLease(...args: Parameters<EventStore['acquireLease']>): ReturnType<EventStore['acquireLease']> {
+    return this.#inner.acquireLease(...args);
+  }
+
+  renewLeases(...args: Parameters<EventStore['renewLeases']>): ReturnType<EventStore['renewLeases']> {
+    return this.#inner.renewLeases(...args);
+  }
+
+  releaseLease(...args: Parameters<EventStore['releaseLease']>): ReturnType<EventStore['releaseLease']> {
+    return this.#inner.releaseLease(...args);
+  }
+
+  releaseHolder(...args: Parameters<EventStore['releaseHolder']>): ReturnType<EventStore['releaseHolder']> {
+    return this.#inner.releaseHolder(...args);
+  }
+
+  readLease(...args: Parameters<EventStore['readLease']>): ReturnType<EventStore['readLease']> {
+    return this.#inner.readLease(...args);
+  }
+
   async subscribe(
     listener: NotificationListener,
     options?: Parameters<EventStore['subscribe']>[1],

@@ -1,0 +1,164 @@
+/**
+ * The lease rules every engine keeps, written once: the argument checks the facade makes before an
+ * engine sees a lease call, and the decisions themselves over two small tables, for the engines
+ * that decide in JavaScript inside one atomic step (memory: synchronously; SQLite: inside one
+ * `BEGIN IMMEDIATE` transaction). PostgreSQL keeps the same rules in its server-side functions.
+ *
+ * The tables:
+ * - a holder row per holder: its `incarnation` (which unbroken tenure this is) and `expiresAt`
+ *   (store clock, ms). Renewing a holder extends all of its leases at once.
+ * - a lease row per name: the holder and incarnation of its latest tenure and that tenure's term.
+ *   A lease is held while its row names a holder whose row is of the same incarnation and unexpired.
+ *
+ * Why an incarnation: a holder whose tenure lapsed and that acquires one lease again starts a new
+ * tenure; its other leases of the lapsed tenure must stay lost (the process stopped acting on
+ * them when its renewal failed), and the incarnation ends them all without touching their rows.
+ *
+ * Guarantees (given a clock that does not step back):
+ * - terms of a lease strictly increase over its tenures, from 1; a term names one unbroken tenure;
+ * - a lease is never held by two holders at once: a takeover needs the holder's expiry passed;
+ * - a refusal, a failed renewal and a release of a lease one does not hold change nothing.
+ */
+import { UsageError } from '../errors.js';
+import { hasControlCharacter, isWellFormedText, MAX_STREAM_ID_LENGTH } from '../events/names.js';
+import { describeValue } from './describe-value.js';
+import type { LeaseAnswer, LeaseRenewal, LeaseState } from './engine.js';
+
+/** The longest TTL: Node's timers cannot wait longer, so a holder could not renew in time. */
+export const MAX_LEASE_TTL_MS = 2_147_483_647;
+
+/** Lease names and holder ids: 1 to 256 characters, no control characters, well-formed text. */
+export function requireLeaseText(value: unknown, what: 'lease name' | 'holder'): asserts value is string {
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > MAX_STREAM_ID_LENGTH ||
+    hasControlCharacter(value) ||
+    !isWellFormedText(value)
+  ) {
+    throw new UsageError(
+      `a ${what} must be 1 to ${MAX_STREAM_ID_LENGTH} characters with no control characters, ` +
+        `got ${describeValue(value)}`,
+    );
+  }
+}
+
+export function requireLeaseTtl(value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > MAX_LEASE_TTL_MS) {
+    throw new UsageError(
+      `ttlMs must be a whole number of milliseconds from 1 to ${MAX_LEASE_TTL_MS}, got ${describeValue(value)}`,
+    );
+  }
+}
+
+export interface HolderRow {
+  readonly incarnation: number;
+  /** Store clock, milliseconds since the epoch. */
+  readonly expiresAt: number;
+}
+
+export interface LeaseRow {
+  /** `null` once released. */
+  readonly holder: string | null;
+  readonly incarnation: number;
+  readonly term: number;
+}
+
+/** The two tables, as an engine reads and writes them inside its atomic step. */
+export interface LeaseTables {
+  lease(name: string): LeaseRow | undefined;
+  putLease(name: string, row: LeaseRow): void;
+  holder(holder: string): HolderRow | undefined;
+  putHolder(holder: string, row: HolderRow): void;
+  /** Forgets a lapsed holder's row if no lease names it any more (its leases were all taken). */
+  forgetHolderIfUnused(holder: string): void;
+}
+
+/** An expiry in the past for released tenures (0 is the epoch: before any store's now). */
+const LAPSED = 0;
+
+export function acquireIn(
+  tables: LeaseTables,
+  name: string,
+  holder: string,
+  ttlMs: number,
+  now: number,
+): LeaseAnswer {
+  const lease = tables.lease(name);
+  const current = lease?.holder == null ? undefined : liveHolder(tables, lease, now);
+  if (current !== undefined && lease?.holder !== holder) {
+    const other = lease?.holder as string;
+    return { granted: false, ...leaseOf(name, other, lease?.term ?? 0, current.expiresAt, now) };
+  }
+  const mine = tables.holder(holder);
+  const incarnation = mine === undefined ? 1 : mine.expiresAt > now ? mine.incarnation : mine.incarnation + 1;
+  const expiresAt = now + ttlMs;
+  tables.putHolder(holder, { incarnation, expiresAt });
+  if (current !== undefined && lease !== undefined) {
+    // The same holder, in the same unbroken tenure: the same term.
+    return { granted: true, ...leaseOf(name, holder, lease.term, expiresAt, now) };
+  }
+  const term = (lease?.term ?? 0) + 1;
+  tables.putLease(name, { holder, incarnation, term });
+  if (lease?.holder != null && lease.holder !== holder) forgetIfLapsed(tables, lease.holder, now);
+  return { granted: true, ...leaseOf(name, holder, term, expiresAt, now) };
+}
+
+export function renewIn(
+  tables: LeaseTables,
+  holder: string,
+  ttlMs: number,
+  now: number,
+): LeaseRenewal | undefined {
+  const row = tables.holder(holder);
+  if (row === undefined || row.expiresAt <= now) return undefined;
+  const expiresAt = now + ttlMs;
+  tables.putHolder(holder, { incarnation: row.incarnation, expiresAt });
+  return { holder, expiresAt: isoOf(expiresAt), expiresInMs: ttlMs };
+}
+
+export function releaseIn(tables: LeaseTables, name: string, holder: string, now: number): boolean {
+  const lease = tables.lease(name);
+  if (lease === undefined || lease.holder !== holder || liveHolder(tables, lease, now) === undefined)
+    return false;
+  tables.putLease(name, { ...lease, holder: null });
+  return true;
+}
+
+export function releaseHolderIn(tables: LeaseTables, holder: string): void {
+  const row = tables.holder(holder);
+  if (row !== undefined && row.expiresAt > LAPSED) tables.putHolder(holder, { ...row, expiresAt: LAPSED });
+}
+
+export function readIn(tables: LeaseTables, name: string, now: number): LeaseState {
+  const lease = tables.lease(name);
+  if (lease === undefined) return { name, term: 0, held: undefined };
+  const live = liveHolder(tables, lease, now);
+  return {
+    name,
+    term: lease.term,
+    held:
+      live === undefined ? undefined : leaseOf(name, lease.holder as string, lease.term, live.expiresAt, now),
+  };
+}
+
+/** Keeps the holder table from growing with every process that ever ran and was taken over from. */
+function forgetIfLapsed(tables: LeaseTables, holder: string, now: number): void {
+  const row = tables.holder(holder);
+  if (row !== undefined && row.expiresAt <= now) tables.forgetHolderIfUnused(holder);
+}
+
+/** The holder row that makes `lease` held now, or `undefined` if nobody holds it. */
+function liveHolder(tables: LeaseTables, lease: LeaseRow, now: number): HolderRow | undefined {
+  if (lease.holder === null) return undefined;
+  const row = tables.holder(lease.holder);
+  return row !== undefined && row.incarnation === lease.incarnation && row.expiresAt > now ? row : undefined;
+}
+
+function leaseOf(name: string, holder: string, term: number, expiresAt: number, now: number) {
+  return { name, holder, term, expiresAt: isoOf(expiresAt), expiresInMs: expiresAt - now };
+}
+
+function isoOf(milliseconds: number): string {
+  return new Date(milliseconds).toISOString();
+}

@@ -1,0 +1,76 @@
+/**
+ * Leases came with schema version 2: a SQLite file or PostgreSQL schema written at version 1 is
+ * brought up to date in place when opened, keeping its events, and then grants leases.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION } from '../../src/engines/postgres/schema.js';
+import { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from '../../src/engines/sqlite/schema.js';
+import { postgresStore } from '../../src/postgres.js';
+import { sqliteStore } from '../../src/sqlite.js';
+import { describeWithPostgres, freshSchema, POSTGRES_URL, withAdmin } from './postgres/server.js';
+
+const directory = mkdtempSync(join(tmpdir(), 'omniscient-lease-upgrade-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+describe('a SQLite file at schema version 1', () => {
+  it('is brought up to date when opened, keeps its events, and grants leases', async () => {
+    const file = join(directory, 'version-1.sqlite');
+    const before = sqliteStore({ file });
+    await before.appendToStream('kept', [{ name: 'happened' }], { fencingTerm: 3 });
+    await before.close();
+    // What version 1 was: no lease tables.
+    const raw = new Database(file);
+    raw.exec('DROP TABLE leases; DROP TABLE lease_holders; PRAGMA user_version = 1;');
+    raw.close();
+
+    const store = sqliteStore({ file });
+    expect(await store.readStream('kept')).toHaveLength(1);
+    expect(await store.acquireLease('leader', { holder: 'node-a', ttlMs: 60_000 })).toMatchObject({
+      granted: true,
+      term: 1,
+    });
+    await store.close();
+    const check = new Database(file, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
+    check.close();
+  });
+});
+
+describeWithPostgres('a PostgreSQL schema at version 1', () => {
+  it('is brought up to date when opened, keeps its events, and grants leases', async () => {
+    const schema = freshSchema();
+    const before = postgresStore({ connectionString: POSTGRES_URL }, { schema });
+    await before.appendToStream('kept', [{ name: 'happened' }]);
+    await before.close();
+    // What version 1 was: no lease tables or functions.
+    await withAdmin((client) =>
+      client.query(
+        `DROP FUNCTION "${schema}".acquire_lease; DROP FUNCTION "${schema}".renew_leases;
+         DROP TABLE "${schema}".leases; DROP TABLE "${schema}".lease_holders;
+         DELETE FROM "${schema}".migrations WHERE version > 1`,
+      ),
+    );
+
+    const store = postgresStore({ connectionString: POSTGRES_URL }, { schema });
+    try {
+      expect(await store.readStream('kept')).toHaveLength(1);
+      expect(await store.acquireLease('leader', { holder: 'node-a', ttlMs: 60_000 })).toMatchObject({
+        granted: true,
+        term: 1,
+      });
+    } finally {
+      await store.close();
+    }
+    const versions = await withAdmin(async (client) => {
+      const { rows } = await client.query<{ version: number }>(
+        `SELECT version FROM "${schema}".migrations ORDER BY version`,
+      );
+      return rows.map((row) => row.version);
+    });
+    expect(versions).toEqual(Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, index) => index + 1));
+  });
+});
