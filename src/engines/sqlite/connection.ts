@@ -48,7 +48,7 @@ export function openConnection(options: ConnectionOptions): Database.Database {
   try {
     // SQLite opens files lazily: this first read is what finds out that a file is not a database.
     readSchemaVersion(db);
-    if (!readonly && !db.memory) useWriteAheadLog(db);
+    if (!readonly && !db.memory) useWriteAheadLog(db, busyTimeoutMs);
     db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     migrateSchema(db, file, readonly);
     return db;
@@ -58,13 +58,28 @@ export function openConnection(options: ConnectionOptions): Database.Database {
   }
 }
 
-function useWriteAheadLog(db: Database.Database): void {
-  if (db.pragma('journal_mode', { simple: true }) === 'wal') return;
-  try {
-    db.pragma('journal_mode = WAL');
-  } catch (error) {
-    // A file this process may not write keeps its journal mode: it can still be read, and appends
-    // will be refused as read-only.
-    if (!sqliteCode(error)?.startsWith('SQLITE_READONLY')) throw error;
+/** Pauses this thread while opening (the open is synchronous, like every call of the driver). */
+function pauseThread(milliseconds: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, milliseconds);
+}
+
+function useWriteAheadLog(db: Database.Database, busyTimeoutMs: number): void {
+  const deadline = performance.now() + busyTimeoutMs;
+  for (;;) {
+    if (db.pragma('journal_mode', { simple: true }) === 'wal') return;
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      const code = sqliteCode(error);
+      // A file this process may not write keeps its journal mode: it can still be read, and
+      // appends will be refused as read-only.
+      if (code?.startsWith('SQLITE_READONLY')) return;
+      // Switching needs the file to itself, and SQLite answers BUSY at once, without waiting out
+      // the busy timeout, when another process opening a new file at the same moment holds a lock
+      // that waiting would deadlock with. That process is switching the file itself: look again.
+      if (code !== 'SQLITE_BUSY' || performance.now() >= deadline) throw error;
+      pauseThread(5);
+    }
   }
 }
