@@ -288,6 +288,7 @@ export interface StoreOptions {
    * The clock that stamps events appended without a time, and snapshots (default: the system
    * clock). It must return a valid `Date` in the years 0001 to 9999, like an explicit `at`; an
    * append or snapshot stamped otherwise is refused with `UsageError` naming `now`, storing nothing.
+   * The memory store also judges leases by it; SQLite and PostgreSQL judge leases by their own clock.
    */
   now?: () => Date;
 }

@@ -85,22 +85,22 @@ export function acquireIn(
   now: number,
 ): LeaseAnswer {
   const lease = tables.lease(name);
-  const current = lease?.holder == null ? undefined : liveHolder(tables, lease, now);
-  if (current !== undefined && lease?.holder !== holder) {
-    const other = lease?.holder as string;
-    return { granted: false, ...leaseOf(name, other, lease?.term ?? 0, current.expiresAt, now) };
+  const live = lease === undefined ? undefined : liveHolder(tables, lease, now);
+  if (lease !== undefined && live !== undefined && lease.holder !== holder) {
+    return { granted: false, ...leaseOf(name, live.holder, lease.term, live.row.expiresAt, now) };
   }
   const mine = tables.holder(holder);
   const incarnation = mine === undefined ? 1 : mine.expiresAt > now ? mine.incarnation : mine.incarnation + 1;
   const expiresAt = now + ttlMs;
   tables.putHolder(holder, { incarnation, expiresAt });
-  if (current !== undefined && lease !== undefined) {
+  if (lease !== undefined && live !== undefined) {
     // The same holder, in the same unbroken tenure: the same term.
     return { granted: true, ...leaseOf(name, holder, lease.term, expiresAt, now) };
   }
   const term = (lease?.term ?? 0) + 1;
   tables.putLease(name, { holder, incarnation, term });
-  if (lease?.holder != null && lease.holder !== holder) forgetIfLapsed(tables, lease.holder, now);
+  const previous = lease?.holder;
+  if (previous != null && previous !== holder) forgetIfLapsed(tables, previous, now);
   return { granted: true, ...leaseOf(name, holder, term, expiresAt, now) };
 }
 
@@ -134,12 +134,8 @@ export function readIn(tables: LeaseTables, name: string, now: number): LeaseSta
   const lease = tables.lease(name);
   if (lease === undefined) return { name, term: 0, held: undefined };
   const live = liveHolder(tables, lease, now);
-  return {
-    name,
-    term: lease.term,
-    held:
-      live === undefined ? undefined : leaseOf(name, lease.holder as string, lease.term, live.expiresAt, now),
-  };
+  const held = live && leaseOf(name, live.holder, lease.term, live.row.expiresAt, now);
+  return { name, term: lease.term, held };
 }
 
 /** Keeps the holder table from growing with every process that ever ran and was taken over from. */
@@ -148,11 +144,16 @@ function forgetIfLapsed(tables: LeaseTables, holder: string, now: number): void 
   if (row !== undefined && row.expiresAt <= now) tables.forgetHolderIfUnused(holder);
 }
 
-/** The holder row that makes `lease` held now, or `undefined` if nobody holds it. */
-function liveHolder(tables: LeaseTables, lease: LeaseRow, now: number): HolderRow | undefined {
+/** The holder that holds `lease` now, with its row, or `undefined` if nobody holds it. */
+function liveHolder(
+  tables: LeaseTables,
+  lease: LeaseRow,
+  now: number,
+): { holder: string; row: HolderRow } | undefined {
   if (lease.holder === null) return undefined;
   const row = tables.holder(lease.holder);
-  return row !== undefined && row.incarnation === lease.incarnation && row.expiresAt > now ? row : undefined;
+  if (row === undefined || row.incarnation !== lease.incarnation || row.expiresAt <= now) return undefined;
+  return { holder: lease.holder, row };
 }
 
 function leaseOf(name: string, holder: string, term: number, expiresAt: number, now: number) {
