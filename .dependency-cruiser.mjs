@@ -28,6 +28,19 @@ export default {
       },
     },
     {
+      name: 'leadership-sits-below-actors',
+      comment:
+        'Leases, fencing and campaigns are what OneActor and TickActor stand on: they use engines, never the layers above.',
+      severity: 'error',
+      from: { path: '^src/leadership/' },
+      to: {
+        path: [
+          '^src/(actors|testing|conformance)/',
+          '^src/(index|sqlite|postgres|testing|conformance)[.]ts$',
+        ],
+      },
+    },
+    {
       name: 'events-import-only-errors',
       comment:
         'The event envelope, name rules and JSON safety sit under everything; they may use the typed errors.',
