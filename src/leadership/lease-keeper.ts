@@ -24,6 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../container.js';
 import type { LeaseStore } from '../engines/engine.js';
+import { requireLeaseText } from '../engines/lease-rules.js';
 import { ProcessHold } from '../engines/process-hold.js';
 import { UsageError } from '../errors.js';
 import { Campaign, type CampaignCallbacks, type CampaignHandle, type CampaignHost } from './campaign.js';
@@ -75,7 +76,10 @@ export class LeaseKeeper {
   constructor(store: LeaseStore, options: LeaseKeeperOptions = {}) {
     this.#store = store;
     this.timing = resolveLeaseTiming(options);
-    this.holder = options.holder ?? `node-${randomUUID()}`;
+    const holder = options.holder ?? `node-${randomUUID()}`;
+    // Checked here, by the store's own rules: a store would refuse it on every attempt.
+    requireLeaseText(holder, 'holder');
+    this.holder = holder;
     this.#logger = options.logger;
     this.#tenure = new LocalTenure(this.timing.stepDownMarginMs, () => this.#deposeAll('expiring'));
     this.#host = this.#makeHost();
@@ -92,6 +96,7 @@ export class LeaseKeeper {
    */
   campaign(name: string, callbacks: CampaignCallbacks): CampaignHandle {
     if (this.#closing !== undefined) throw new UsageError('this lease keeper is closed');
+    requireLeaseText(name, 'lease name');
     if (this.#campaigns.has(name)) {
       throw new UsageError(`this process already campaigns for the lease "${name}"`);
     }

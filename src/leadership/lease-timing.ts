@@ -13,12 +13,10 @@
  * least once before it would step down (`renewEveryMs < ttlMs - stepDownMarginMs`); anything else is
  * refused with `UsageError` when the keeper is made.
  */
+import { MAX_LEASE_TTL_MS } from '../engines/lease-rules.js';
 import { UsageError } from '../errors.js';
 
 export const DEFAULT_LEASE_TTL_MS = 1500;
-
-/** The largest TTL a store accepts (the largest delay a Node timer keeps). */
-const LONGEST_TTL_MS = 2_147_483_647;
 
 /** The most a refused campaign adds to the holder's remaining tenure, so that followers spread out. */
 export const RETRY_JITTER_MS = 30;
@@ -44,11 +42,11 @@ export interface LeaseTiming {
 
 export function resolveLeaseTiming(options: LeaseTimingOptions = {}): LeaseTiming {
   const ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
-  requireWholeMs(ttlMs, 'ttlMs', 1, LONGEST_TTL_MS);
+  requireWholeMs(ttlMs, 'ttlMs', 1, MAX_LEASE_TTL_MS);
   const renewEveryMs = options.renewEveryMs ?? Math.max(1, Math.floor(ttlMs / 3));
-  requireWholeMs(renewEveryMs, 'renewEveryMs', 1, LONGEST_TTL_MS);
+  requireWholeMs(renewEveryMs, 'renewEveryMs', 1, MAX_LEASE_TTL_MS);
   const stepDownMarginMs = options.stepDownMarginMs ?? Math.floor(ttlMs / 5);
-  requireWholeMs(stepDownMarginMs, 'stepDownMarginMs', 0, LONGEST_TTL_MS);
+  requireWholeMs(stepDownMarginMs, 'stepDownMarginMs', 0, MAX_LEASE_TTL_MS);
   if (renewEveryMs >= ttlMs - stepDownMarginMs) {
     throw new UsageError(
       `renewEveryMs (${renewEveryMs}) must be shorter than ttlMs - stepDownMarginMs ` +
@@ -66,5 +64,5 @@ function requireWholeMs(value: unknown, name: string, lowest: number, highest: n
 
 /** When a refused campaign asks again: once the holder's tenure would have ended, plus a jitter. */
 export function retryDelayMs(expiresInMs: number): number {
-  return Math.min(LONGEST_TTL_MS, expiresInMs + Math.floor(Math.random() * RETRY_JITTER_MS) + 1);
+  return Math.min(MAX_LEASE_TTL_MS, expiresInMs + Math.floor(Math.random() * RETRY_JITTER_MS) + 1);
 }

@@ -121,6 +121,13 @@ describe('a keeper', () => {
     expect(() => keeper.campaign('leader:other', recorder.callbacks('c'))).toThrow(UsageError);
   });
 
+  it('refuses a lease name or holder the store would refuse on every attempt', () => {
+    const callbacks = new Recorder().callbacks('a');
+    expect(() => new LeaseKeeper(memoryStore()).campaign('', callbacks)).toThrow(UsageError);
+    expect(() => new LeaseKeeper(memoryStore()).campaign('x'.repeat(257), callbacks)).toThrow(UsageError);
+    expect(() => new LeaseKeeper(memoryStore(), { holder: 'a\nb' })).toThrow(UsageError);
+  });
+
   it.each([
     [{ ttlMs: 0 }],
     [{ ttlMs: 1.5 }],
