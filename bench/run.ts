@@ -6,7 +6,8 @@
  *   npm run bench                       every benchmark, full length (a few minutes at most)
  *   npm run bench -- --quick            short runs, to check the figures move the right way
  *   npm run bench -- --only <name>      one benchmark (repeat --only for several); a group
- *                                       (`sqlite`, `postgres`) runs every benchmark named <group>-…
+ *                                       (`sqlite`, `postgres`, `live`, `leaders`) runs every benchmark
+ *                                       named <group>-…
  *   npm run bench -- --synchronous normal   SQLite commits that do not wait for the disk
  *
  * The PostgreSQL benchmarks use OMNISCIENT_BENCH_POSTGRES_URL (default: a local server, user
@@ -21,6 +22,7 @@ import type { Benchmark } from './lib/benchmark.js';
 import { environment } from './lib/environment.js';
 import { removeAllDatabaseFiles } from './lib/files.js';
 import { formatTable, type BenchmarkResult } from './lib/report.js';
+import { leadersBenchmarks } from './leaders.js';
 import { liveBenchmarks } from './live-actor.js';
 import { postgresAppends } from './postgres-appends.js';
 import { postgresLoad } from './postgres-load.js';
@@ -35,6 +37,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   postgresLoad,
   postgresNotify,
   ...liveBenchmarks,
+  ...leadersBenchmarks,
 ];
 
 const RESULTS_DIRECTORY = fileURLToPath(new URL('./results/', import.meta.url));

@@ -1,6 +1,6 @@
 /**
- * Worker processes for the LiveActor benchmarks, seen from the parent. Each worker is
- * `node --import tsx bench/workers/live-worker.ts <config>`: it opens its own connection to the
+ * Worker processes for the multi-process benchmarks, seen from the parent. Each worker is
+ * `node --import tsx bench/workers/live-worker.ts <config>` (or another worker script): it opens its own connection to the
  * shared store, answers JSON lines on stdout, and takes commands as JSON lines on stdin (see the
  * worker for the roles and their messages).
  *
@@ -38,11 +38,21 @@ export class LiveWorker {
   #failure: Error | undefined;
   #stopping = false;
 
-  constructor(name: string, config: unknown, options: { nodeOptions?: readonly string[] } = {}) {
+  constructor(
+    name: string,
+    config: unknown,
+    options: { nodeOptions?: readonly string[]; script?: string } = {},
+  ) {
     this.name = name;
     this.#child = spawn(
       process.execPath,
-      [...(options.nodeOptions ?? []), '--import', 'tsx', workerScript, JSON.stringify(config)],
+      [
+        ...(options.nodeOptions ?? []),
+        '--import',
+        'tsx',
+        options.script ?? workerScript,
+        JSON.stringify(config),
+      ],
       { cwd: repositoryRoot, stdio: ['pipe', 'pipe', 'pipe'] },
     );
     let pending = '';
@@ -122,6 +132,15 @@ export class LiveWorker {
       const timer = setTimeout(() => this.#child.kill('SIGKILL'), graceMs);
       await this.#exited;
       clearTimeout(timer);
+    }
+  }
+
+  /** `kill -9`: the worker gets no chance to clean up, as in a crash. Resolves once it is gone. */
+  async kill(): Promise<void> {
+    this.#stopping = true;
+    if (this.#child.exitCode === null && this.#child.signalCode === null) {
+      this.#child.kill('SIGKILL');
+      await this.#exited;
     }
   }
 
