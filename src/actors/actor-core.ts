@@ -27,6 +27,7 @@ import { encodeJson } from '../events/json-data.js';
 import { validateEventName, validateStreamId } from '../events/names.js';
 import { checkUserMembers, handlersOf, isReservedEventName, registerLibraryClass } from './handlers.js';
 import type { ActorMachinery, CapturedRun, FiredEvent, KindPolicy } from './kind-policy.js';
+import { isThenable } from './thenable.js';
 
 /** The data argument of `Fire`: optional when the event's data type admits `undefined`. */
 export type FireData<Data> = undefined extends Data ? [data?: Data] : [data: Data];
@@ -150,7 +151,7 @@ export abstract class ActorCore<
       id: this.container.newId(),
       name,
       dataJson: encodeJson(data, 'data', maxEventBytes),
-      metaJson: encodeJson({ actor: this.constructor.name }, 'meta', maxEventBytes),
+      metaJson: actorMetaJson(this.constructor),
       at: this.container.clock.now().toISOString(),
     });
     let settle: Pick<FiredEvent, 'resolve' | 'reject'> | undefined;
@@ -372,12 +373,16 @@ export abstract class ActorCore<
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
+/** The metadata every event of a class carries, encoded once per class: a class name is always JSON-safe. */
+const actorMetaTexts = new WeakMap<object, string>();
+
+function actorMetaJson(actorClass: { readonly name: string }): string {
+  let text = actorMetaTexts.get(actorClass);
+  if (text === undefined) {
+    text = JSON.stringify({ actor: actorClass.name });
+    actorMetaTexts.set(actorClass, text);
+  }
+  return text;
 }
 
 /** Attaches a rejection handler, so that a refused async handler's failure is not reported twice. */

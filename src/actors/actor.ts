@@ -11,7 +11,7 @@ import type { EventMap } from '../events/envelope.js';
 import { ActorCore } from './actor-core.js';
 import { appendPending } from './append-pending.js';
 import { registerLibraryClass } from './handlers.js';
-import { readStreamPages, type ActorMachinery, type FiredEvent, type KindPolicy } from './kind-policy.js';
+import type { ActorMachinery, FiredEvent, KindPolicy } from './kind-policy.js';
 import { OptimisticState } from './optimistic-state.js';
 
 export class Actor<
@@ -41,11 +41,7 @@ class SerialPolicy implements KindPolicy {
   }
 
   async catchUp(): Promise<void> {
-    await readStreamPages(
-      this.#machinery,
-      () => this.#local.confirmedVersion + 1,
-      (events) => this.#local.acceptStored(events),
-    );
+    await this.#local.readStored();
   }
 
   async afterLoad(): Promise<void> {}

@@ -74,24 +74,3 @@ export interface KindPolicy {
   /** Once, after every fired event settled and every exclusive work ended: stop listening. */
   dispose(): Promise<void>;
 }
-
-/** Reads every stored event of `machinery`'s stream from `fromVersion` on, in pages, handing each page over. */
-export async function readStreamPages(
-  machinery: ActorMachinery,
-  fromVersion: () => number,
-  accept: (events: readonly StoredEvent[]) => void,
-  toVersion?: number,
-): Promise<void> {
-  for (;;) {
-    const events = await machinery.container.store.readStream(machinery.id, {
-      fromVersion: fromVersion(),
-      ...(toVersion === undefined ? {} : { toVersion }),
-      limit: LOAD_PAGE_SIZE,
-    });
-    accept(events);
-    if (events.length < LOAD_PAGE_SIZE) return;
-  }
-}
-
-/** How many events one read of a catch-up takes. */
-const LOAD_PAGE_SIZE = 10_000;

@@ -7,8 +7,9 @@ import { ConcurrencyError, UsageError } from '../errors.js';
 import type { StoredEvent } from '../events/envelope.js';
 import { LiveFeed, type LiveWatch } from '../live/live-feed.js';
 import { appendOnce, appendPending, backoff, MAX_APPEND_ATTEMPTS } from './append-pending.js';
-import { readStreamPages, type ActorMachinery, type FiredEvent, type KindPolicy } from './kind-policy.js';
+import type { ActorMachinery, FiredEvent, KindPolicy } from './kind-policy.js';
 import { OptimisticState } from './optimistic-state.js';
+import { isThenable } from './thenable.js';
 
 export class LivePolicy implements KindPolicy {
   readonly #machinery: ActorMachinery;
@@ -132,11 +133,7 @@ export class LivePolicy implements KindPolicy {
 
   /** Applies what other writers stored after the confirmed version. */
   async #readWinners(): Promise<void> {
-    await readStreamPages(
-      this.#machinery,
-      () => this.#local.confirmedVersion + 1,
-      (events) => this.#local.acceptStored(events),
-    );
+    await this.#local.readStored();
   }
 
   /** Events from the live feed: other writers' (and echoes of our own). */
@@ -147,8 +144,4 @@ export class LivePolicy implements KindPolicy {
     if (first.version > this.#local.confirmedVersion + 1) await this.#readWinners();
     this.#local.acceptStored(events);
   }
-}
-
-function isThenable(value: unknown): boolean {
-  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }

@@ -20,6 +20,9 @@ import type { StoredEvent } from '../events/envelope.js';
 import type { ActorMachinery, FiredEvent } from './kind-policy.js';
 import { copyState } from './state-copy.js';
 
+/** How many events one read of a catch-up takes. */
+const READ_PAGE_SIZE = 10_000;
+
 /** The confirmed state a burst of pending events started from. */
 interface Base {
   readonly state: object;
@@ -105,6 +108,19 @@ export class OptimisticState {
       else if (this.#pending.length === 0) this.#dropBase();
     } finally {
       for (const [fired, stored] of landed) fired.resolve(stored);
+    }
+  }
+
+  /** Reads and accepts every stored event after the confirmed version, page by page. */
+  async readStored(): Promise<void> {
+    const { container, id } = this.#machinery;
+    for (;;) {
+      const events = await container.store.readStream(id, {
+        fromVersion: this.confirmedVersion + 1,
+        limit: READ_PAGE_SIZE,
+      });
+      this.acceptStored(events);
+      if (events.length < READ_PAGE_SIZE) return;
     }
   }
 

@@ -13,7 +13,7 @@ import {
   type ExpectedVersion,
 } from '../errors.js';
 import type { NewEvent } from '../events/envelope.js';
-import { readable } from './readable.js';
+import { asInvalidEvent, readable } from './readable.js';
 import { encodedDataOf, encodedMetaOf } from '../events/encoded-event.js';
 import { checkJsonSize, encodeJson } from '../events/json-data.js';
 import {
@@ -54,8 +54,12 @@ export function prepareEvents(
     now,
   };
   const prepared: PreparedEvent[] = new Array(count);
-  for (let index = 0; index < count; index++) {
-    prepared[index] = readable(() => prepareEvent(events[index], index, batch), `events[${index}]`);
+  // One try around the loop rather than a closure per event: this is every append's path.
+  let index = 0;
+  try {
+    for (; index < count; index++) prepared[index] = prepareEvent(events[index], index, batch);
+  } catch (error) {
+    throw asInvalidEvent(error, `events[${index}]`);
   }
   return prepared;
 }

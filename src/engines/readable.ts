@@ -9,7 +9,12 @@ export function readable<T>(read: () => T, path: string): T {
   try {
     return read();
   } catch (error) {
-    if (error instanceof OmniscientError) throw error;
-    throw new InvalidEventError(path, `could not be read: ${messageOf(error)}`, { cause: error });
+    throw asInvalidEvent(error, path);
   }
+}
+
+/** `error` as the library's: its own errors as they are, anything else as `InvalidEventError` at `path`. */
+export function asInvalidEvent(error: unknown, path: string): unknown {
+  if (error instanceof OmniscientError) return error;
+  return new InvalidEventError(path, `could not be read: ${messageOf(error)}`, { cause: error });
 }
