@@ -1,9 +1,9 @@
 /**
  * Conformance: leases. A lease is granted to one holder at a time, judged on the store's clock;
  * each new tenure carries a higher term than every earlier one; one renewal extends all of a
- * holder's leases; a release hands over at once; a refusal or a release by a non-holder changes
- * nothing; and a deposed holder's appends, fenced with its old term, are refused once its
- * successor has written.
+ * holder's leases; a release hands over at once; a takeover ends the live tenure it names, and
+ * only that one; a refusal or a release by a non-holder changes nothing; and a deposed holder's
+ * appends, fenced with its old term, are refused once its successor has written.
  *
  * Expiry is waited for for real (the store's clock is the truth, so no clock is faked): short TTLs
  * where a spec needs a lease to lapse, and long ones where it needs a lease to hold, so that no spec
@@ -28,6 +28,7 @@ export function describeLeases(specs: Specs): void {
     describeRenewal(specs);
     describeRelease(specs);
     describeRaces(specs);
+    describeTakeovers(specs);
     describeLeaseFencing(specs);
     describeLeaseArguments(specs);
   });
@@ -211,6 +212,104 @@ function describeRaces({ it }: Specs): void {
   });
 }
 
+function describeTakeovers({ it }: Specs): void {
+  it('takes a live lease whose term it names, with the next term, whoever holds it', async (open) => {
+    const store = await open();
+    const held = await granted(store, 'leader:1', 'node-a');
+    const answer = await store.takeOverLease('leader:1', { holder: 'node-b', ttlMs: HELD_MS }, held.term);
+    assertMatches(answer, {
+      granted: true,
+      name: 'leader:1',
+      holder: 'node-b',
+      term: held.term + 1,
+      expiresInMs: HELD_MS,
+    });
+    assertMatches(await store.readLease('leader:1'), {
+      term: held.term + 1,
+      held: { holder: 'node-b', term: held.term + 1, expiresAt: answer.expiresAt },
+    });
+    const refused = await store.acquireLease('leader:1', { holder: 'node-a', ttlMs: HELD_MS });
+    assertMatches(refused, { granted: false, holder: 'node-b', term: held.term + 1 });
+  });
+
+  it('leaves the holder taken over from its tenure and its other leases, but not that one', async (open) => {
+    const store = await open();
+    const held = await granted(store, 'leader:1', 'node-a');
+    await granted(store, 'leader:2', 'node-a');
+    assertMatches(await store.takeOverLease('leader:1', { holder: 'node-b', ttlMs: HELD_MS }, held.term), {
+      granted: true,
+    });
+    assertMatches(await store.renewLeases('node-a', HELD_MS), { holder: 'node-a', expiresInMs: HELD_MS });
+    assertMatches(await store.readLease('leader:2'), { term: 1, held: { holder: 'node-a', term: 1 } });
+    assert.equal(await store.releaseLease('leader:1', 'node-a'), false);
+    assertMatches(await store.readLease('leader:1'), { term: 2, held: { holder: 'node-b', term: 2 } });
+    assert.equal(await store.releaseLease('leader:2', 'node-a'), true);
+  });
+
+  it('refuses a takeover naming a term that is not the latest, and changes nothing', async (open) => {
+    const store = await open();
+    const held = await granted(store, 'leader:1', 'node-a');
+    const taken = await store.takeOverLease('leader:1', { holder: 'node-b', ttlMs: HELD_MS }, held.term);
+    assertMatches(taken, { granted: true, term: 2 });
+    // node-c saw node-a not acting, but node-b already took over: node-b's tenure is not the one
+    // node-c judged, so it stays.
+    for (const term of [held.term, 3]) {
+      const refused = await store.takeOverLease('leader:1', { holder: 'node-c', ttlMs: HELD_MS }, term);
+      assertMatches(refused, { granted: false, holder: 'node-b', term: 2, expiresAt: taken.expiresAt });
+    }
+    assertMatches(await store.readLease('leader:1'), {
+      term: 2,
+      held: { holder: 'node-b', expiresAt: taken.expiresAt },
+    });
+    // The refused caller got no tenure: it has nothing to renew.
+    assert.equal(await store.renewLeases('node-c', HELD_MS), undefined);
+  });
+
+  it('grants a lease nobody holds as acquireLease does, whatever term it names', async (open) => {
+    const store = await open();
+    const ask = { holder: 'node-b', ttlMs: HELD_MS };
+    assertMatches(await store.takeOverLease('never-granted', ask, 5), { granted: true, term: 1 });
+    const lapsing = await granted(store, 'lapsed', 'node-a', SHORT_MS);
+    // Another holder: node-a's every acquisition sets the expiry of its one tenure.
+    await granted(store, 'released', 'node-c');
+    assert.equal(await store.releaseLease('released', 'node-c'), true);
+    await outlive(lapsing);
+    assertMatches(await store.takeOverLease('lapsed', ask, 9), { granted: true, holder: 'node-b', term: 2 });
+    assertMatches(await store.takeOverLease('released', ask, 9), {
+      granted: true,
+      holder: 'node-b',
+      term: 2,
+    });
+    assertMatches(await store.readLease('lapsed'), { term: 2, held: { holder: 'node-b', term: 2 } });
+  });
+
+  it('grants a lease to its own holder as acquireLease does: the same term, extended', async (open) => {
+    const store = await open();
+    const first = await granted(store, 'leader:1', 'node-a', SHORT_MS);
+    for (const term of [first.term, first.term + 4]) {
+      const again = await store.takeOverLease('leader:1', { holder: 'node-a', ttlMs: HELD_MS }, term);
+      assertMatches(again, { granted: true, holder: 'node-a', term: first.term, expiresInMs: HELD_MS });
+    }
+    assertMatches(await store.readLease('leader:1'), { term: first.term, held: { holder: 'node-a' } });
+  });
+
+  it('grants exactly one of two takeovers naming the same term at once', async (open) => {
+    const store = await open();
+    const held = await granted(store, 'leader:1', 'node-a');
+    const answers: LeaseAnswer[] = await Promise.all(
+      ['node-b', 'node-c'].map((holder) =>
+        store.takeOverLease('leader:1', { holder, ttlMs: HELD_MS }, held.term),
+      ),
+    );
+    const winners = answers.filter((answer) => answer.granted);
+    assert.equal(winners.length, 1, JSON.stringify(answers));
+    const winner = winners[0]?.holder;
+    assert.notEqual(winner, 'node-a');
+    for (const answer of answers) assertMatches(answer, { holder: winner, term: held.term + 1 });
+    assertMatches(await store.readLease('leader:1'), { term: held.term + 1, held: { holder: winner } });
+  });
+}
+
 function describeLeaseFencing({ it }: Specs): void {
   it("refuses a deposed holder's append under its old term once its successor wrote", async (open) => {
     const store = await open();
@@ -238,13 +337,40 @@ function describeLeaseFencing({ it }: Specs): void {
       [{ by: 'node-a' }, { by: 'node-b' }],
     );
   });
+
+  it('refuses the append of a holder taken over from, under its old term, once the taker wrote', async (open) => {
+    const store = await open();
+    const stale = await granted(store, 'leader:1', 'node-a');
+    await store.appendToStream('ledger', [{ name: 'ruled', data: { by: 'node-a' } }], {
+      fencingTerm: stale.term,
+    });
+    // node-a still holds the lease but leaves requests unanswered; node-b takes over.
+    const successor = await store.takeOverLease('leader:1', { holder: 'node-b', ttlMs: HELD_MS }, stale.term);
+    assertMatches(successor, { granted: true, term: stale.term + 1 });
+    await store.appendToStream('ledger', [{ name: 'ruled', data: { by: 'node-b' } }], {
+      fencingTerm: successor.term,
+    });
+    const error = await rejectionOf(
+      store.appendToStream('ledger', [{ name: 'ruled', data: { by: 'node-a' } }], {
+        fencingTerm: stale.term,
+      }),
+    );
+    assertInstanceOf(error, FencedError);
+    assertMatches(error, { stream: 'ledger', term: stale.term, currentTerm: successor.term });
+    assert.deepStrictEqual(
+      (await store.readStream('ledger')).map((event) => event.data),
+      [{ by: 'node-a' }, { by: 'node-b' }],
+    );
+  });
 }
 
 function describeLeaseArguments({ it }: Specs): void {
-  it('refuses names, holders and TTLs that are not valid with UsageError, changing nothing', async (open) => {
+  it('refuses names, holders, TTLs and terms that are not valid with UsageError, changing nothing', async (open) => {
     const store = await open();
     const texts: unknown[] = ['', 'x'.repeat(257), 'a\u0000b', 'a\nb', '\uD800', 1, null, undefined];
     const ttls: unknown[] = [0, -1, 1.5, Number.NaN, 2 ** 31, '100', 100n, null];
+    const terms: unknown[] = [0, -1, 1.5, Number.NaN, Infinity, 2 ** 53, '1', 1n, null, undefined];
+    const ask = { holder: 'node-a', ttlMs: HELD_MS };
     const calls: (() => Promise<unknown>)[] = [
       ...texts.map((name) => () => store.acquireLease(name as string, { holder: 'node-a', ttlMs: HELD_MS })),
       ...texts.map(
@@ -252,6 +378,15 @@ function describeLeaseArguments({ it }: Specs): void {
       ),
       ...ttls.map((ttlMs) => () => store.acquireLease('lease', { holder: 'node-a', ttlMs: ttlMs as number })),
       () => store.acquireLease('lease', undefined as never),
+      ...texts.map((name) => () => store.takeOverLease(name as string, ask, 1)),
+      ...texts.map(
+        (holder) => () => store.takeOverLease('lease', { holder: holder as string, ttlMs: HELD_MS }, 1),
+      ),
+      ...ttls.map(
+        (ttlMs) => () => store.takeOverLease('lease', { holder: 'node-a', ttlMs: ttlMs as number }, 1),
+      ),
+      () => store.takeOverLease('lease', undefined as never, 1),
+      ...terms.map((term) => () => store.takeOverLease('lease', ask, term as number)),
       ...texts.map((holder) => () => store.renewLeases(holder as string, HELD_MS)),
       ...ttls.map((ttlMs) => () => store.renewLeases('node-a', ttlMs as number)),
       ...texts.map((name) => () => store.releaseLease(name as string, 'node-a')),
@@ -271,6 +406,7 @@ function describeLeaseArguments({ it }: Specs): void {
     await store.close();
     const calls: [string, () => Promise<unknown>][] = [
       ['acquireLease', () => store.acquireLease('leader:1', { holder: 'node-a', ttlMs: HELD_MS })],
+      ['takeOverLease', () => store.takeOverLease('leader:1', { holder: 'node-b', ttlMs: HELD_MS }, 1)],
       ['renewLeases', () => store.renewLeases('node-a', HELD_MS)],
       ['releaseLease', () => store.releaseLease('leader:1', 'node-a')],
       ['releaseHolder', () => store.releaseHolder('node-a')],

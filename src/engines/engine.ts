@@ -188,7 +188,10 @@ export interface Lease {
   readonly expiresInMs: number;
 }
 
-/** `acquireLease`'s answer: granted to the caller, or held by another (who, in which term, until when). */
+/**
+ * `acquireLease`'s and `takeOverLease`'s answer: granted to the caller, or held by another (who, in
+ * which term, until when).
+ */
 export type LeaseAnswer = (Lease & { readonly granted: true }) | (Lease & { readonly granted: false });
 
 /** What `readLease` tells tooling and followers about a lease. */
@@ -216,9 +219,10 @@ export interface LeaseRenewal {
  * holder has in one statement, so renewal costs one statement per process per period however
  * many leases it holds. A lease is held while its holder's tenure has not lapsed.
  *
- * Leases decide who should act; fencing terms decide what lands. A holder paused past its expiry
- * may still believe it leads: its appends carry its term as `fencingTerm`, and once a successor
- * (with a higher term) has written to a stream, they are refused with `FencedError`.
+ * Leases decide who should act; fencing terms decide what lands. A holder paused past its expiry,
+ * or one whose lease was taken over, may still believe it leads: its appends carry its term as
+ * `fencingTerm`, and once a successor (with a higher term) has written to a stream, they are
+ * refused with `FencedError`.
  */
 export interface LeaseStore {
   /**
@@ -230,6 +234,17 @@ export interface LeaseStore {
    * and the answer says who, in which term, and for how long.
    */
   acquireLease(name: string, options: LeaseOptions): Promise<LeaseAnswer>;
+  /**
+   * Takes `name` from a holder that holds it but does not act (a leader that leaves requests
+   * unanswered): granted to `holder` with a new term if the lease's latest term is still `term`
+   * (the tenure the caller saw not acting), whoever holds it and however long its tenure has left;
+   * also granted as `acquireLease` would when nobody holds it, or when `holder` holds it already.
+   * If the latest term is not `term` (someone already took over, or it changed hands), nothing
+   * changes and the answer says who holds it. Extends `holder`'s tenure like `acquireLease`. The
+   * old holder keeps its tenure (its other leases), but its appends with the old term are refused
+   * once the new holder has written. `term` is a whole number >= 1.
+   */
+  takeOverLease(name: string, options: LeaseOptions, term: number): Promise<LeaseAnswer>;
   /**
    * Extends every lease `holder` holds to `ttlMs` from the store's now, in one statement.
    * `undefined` if its tenure had already lapsed (or was released): its leases may have been

@@ -16,7 +16,9 @@
  *
  * Guarantees (given a clock that does not step back):
  * - terms of a lease strictly increase over its tenures, from 1; a term names one unbroken tenure;
- * - a lease is never held by two holders at once: a takeover needs the holder's expiry passed;
+ * - a lease is never held by two holders at once: its row names one holder, and another gets it
+ *   only once that holder's expiry passed, or by a takeover naming the very term it replaces (so
+ *   of two takeovers that saw the same tenure, one wins and the other sees the new term);
  * - a refusal, a failed renewal and a release of a lease one does not hold change nothing.
  */
 import { UsageError } from '../errors.js';
@@ -48,6 +50,13 @@ export function requireLeaseTtl(value: unknown): asserts value is number {
     throw new UsageError(
       `ttlMs must be a whole number of milliseconds from 1 to ${MAX_LEASE_TTL_MS}, got ${describeValue(value)}`,
     );
+  }
+}
+
+/** The tenure a takeover names: a term as `Lease.term` gives it. */
+export function requireLeaseTerm(value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new UsageError(`a lease term must be a whole number >= 1, got ${describeValue(value)}`);
   }
 }
 
@@ -87,14 +96,51 @@ export function acquireIn(
   const lease = tables.lease(name);
   const live = lease === undefined ? undefined : liveHolder(tables, lease, now);
   if (lease !== undefined && live !== undefined && lease.holder !== holder) {
-    return { granted: false, ...leaseOf(name, live.holder, lease.term, live.row.expiresAt, now) };
+    return refusal(name, lease, live, now);
   }
+  return grant(tables, name, holder, ttlMs, now, lease, live !== undefined);
+}
+
+/**
+ * `acquireIn`, except that a lease another holder holds is granted all the same while its term is
+ * still `term`: the tenure the caller judged not to act is the one it ends, and no later one.
+ */
+export function takeOverIn(
+  tables: LeaseTables,
+  name: string,
+  holder: string,
+  ttlMs: number,
+  term: number,
+  now: number,
+): LeaseAnswer {
+  const lease = tables.lease(name);
+  const live = lease === undefined ? undefined : liveHolder(tables, lease, now);
+  if (lease === undefined || live === undefined || lease.holder === holder) {
+    return grant(tables, name, holder, ttlMs, now, lease, live !== undefined);
+  }
+  if (lease.term !== term) return refusal(name, lease, live, now);
+  // The previous holder keeps its tenure and its other leases; only this lease's row moves on.
+  return grant(tables, name, holder, ttlMs, now, lease, false);
+}
+
+/**
+ * Extends `holder`'s tenure and gives it `name`: in the term it already holds it in when
+ * `sameTenure`, else in a new tenure with the next term.
+ */
+function grant(
+  tables: LeaseTables,
+  name: string,
+  holder: string,
+  ttlMs: number,
+  now: number,
+  lease: LeaseRow | undefined,
+  sameTenure: boolean,
+): LeaseAnswer {
   const mine = tables.holder(holder);
   const incarnation = mine === undefined ? 1 : mine.expiresAt > now ? mine.incarnation : mine.incarnation + 1;
   const expiresAt = now + ttlMs;
   tables.putHolder(holder, { incarnation, expiresAt });
-  if (lease !== undefined && live !== undefined) {
-    // The same holder, in the same unbroken tenure: the same term.
+  if (lease !== undefined && sameTenure) {
     return { granted: true, ...leaseOf(name, holder, lease.term, expiresAt, now) };
   }
   const term = (lease?.term ?? 0) + 1;
@@ -102,6 +148,15 @@ export function acquireIn(
   const previous = lease?.holder;
   if (previous != null && previous !== holder) forgetIfLapsed(tables, previous, now);
   return { granted: true, ...leaseOf(name, holder, term, expiresAt, now) };
+}
+
+function refusal(
+  name: string,
+  lease: LeaseRow,
+  live: { holder: string; row: HolderRow },
+  now: number,
+): LeaseAnswer {
+  return { granted: false, ...leaseOf(name, live.holder, lease.term, live.row.expiresAt, now) };
 }
 
 export function renewIn(

@@ -8,7 +8,7 @@
  * - argument and option checks (`options.ts`), and event and snapshot preparation
  *   (`append-rules.ts`, `snapshot-rules.ts`), the store's clock included, before the storage sees
  *   anything;
- * - lease calls (`lease-rules.ts`): names, holders and TTLs checked the same way everywhere;
+ * - lease calls (`lease-rules.ts`): names, holders, TTLs and terms checked the same way everywhere;
  * - the empty reads every engine answers without asking its storage (a limit of 0, an empty range);
  * - subscriptions (`facade-subscriptions.ts`): nothing delivered after `close`, nor by a
  *   `subscribe` that rejects; and the process-lifetime rule (`process-hold.ts`): open
@@ -32,6 +32,7 @@ import type {
   EventStore,
   ExpectedVersion,
   LeaseAnswer,
+  LeaseOptions,
   LeaseRenewal,
   LeaseState,
   NotificationListener,
@@ -40,7 +41,7 @@ import type {
   Subscription,
 } from './engine.js';
 import { subscribeCall } from './facade-subscriptions.js';
-import { requireLeaseText, requireLeaseTtl } from './lease-rules.js';
+import { requireLeaseTerm, requireLeaseText, requireLeaseTtl } from './lease-rules.js';
 import { Lifecycle, type Answer } from './lifecycle.js';
 import {
   readOptions,
@@ -78,6 +79,7 @@ export interface EngineStorage {
   subscribe(listener: NotificationListener, options: ResolvedSubscribe): Promise<Subscription>;
   /** The lease calls of `LeaseStore`, each one atomic step on the store's clock (see `lease-rules.ts`). */
   acquireLease(name: string, holder: string, ttlMs: number): Answer<LeaseAnswer>;
+  takeOverLease(name: string, holder: string, ttlMs: number, term: number): Answer<LeaseAnswer>;
   renewLeases(holder: string, ttlMs: number): Answer<LeaseRenewal | undefined>;
   releaseLease(name: string, holder: string): Answer<boolean>;
   releaseHolder(holder: string): Answer<void>;
@@ -201,18 +203,23 @@ function snapshotCalls(
 function leaseCalls(
   storage: EngineStorage,
   life: Lifecycle,
-): Pick<EventStore, 'acquireLease' | 'renewLeases' | 'releaseLease' | 'releaseHolder' | 'readLease'> {
+): Pick<
+  EventStore,
+  'acquireLease' | 'takeOverLease' | 'renewLeases' | 'releaseLease' | 'releaseHolder' | 'readLease'
+> {
   return {
     async acquireLease(name, options) {
       life.ensureOpen();
       requireLeaseText(name, 'lease name');
-      const { holder, ttlMs } = readOptions('the acquireLease options', () => ({
-        holder: options.holder as unknown,
-        ttlMs: options.ttlMs as unknown,
-      }));
-      requireLeaseText(holder, 'holder');
-      requireLeaseTtl(ttlMs);
+      const { holder, ttlMs } = leaseOptions('the acquireLease options', options);
       return life.run(() => storage.acquireLease(name, holder, ttlMs));
+    },
+    async takeOverLease(name, options, term) {
+      life.ensureOpen();
+      requireLeaseText(name, 'lease name');
+      const { holder, ttlMs } = leaseOptions('the takeOverLease options', options);
+      requireLeaseTerm(term);
+      return life.run(() => storage.takeOverLease(name, holder, ttlMs, term));
     },
     async renewLeases(holder, ttlMs) {
       life.ensureOpen();
@@ -237,4 +244,14 @@ function leaseCalls(
       return life.run(() => storage.readLease(name));
     },
   };
+}
+
+function leaseOptions(what: string, options: LeaseOptions): LeaseOptions {
+  const { holder, ttlMs } = readOptions(what, () => ({
+    holder: options.holder as unknown,
+    ttlMs: options.ttlMs as unknown,
+  }));
+  requireLeaseText(holder, 'holder');
+  requireLeaseTtl(ttlMs);
+  return { holder, ttlMs };
 }

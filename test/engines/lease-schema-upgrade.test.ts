@@ -1,6 +1,8 @@
 /**
  * Leases came with schema version 2: a SQLite file or PostgreSQL schema written at version 1 is
- * brought up to date in place when opened, keeping its events, and then grants leases.
+ * brought up to date in place when opened, keeping its events, and then grants leases. Takeovers
+ * came with PostgreSQL schema version 3 (SQLite needed no change): a schema written at version 2
+ * is brought up to date in place, keeping its leases, and then takes them over.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,7 +51,8 @@ describeWithPostgres('a PostgreSQL schema at version 1', () => {
     // What version 1 was: no lease tables or functions.
     await withAdmin((client) =>
       client.query(
-        `DROP FUNCTION "${schema}".acquire_lease; DROP FUNCTION "${schema}".renew_leases;
+        `DROP FUNCTION "${schema}".take_over_lease;
+         DROP FUNCTION "${schema}".acquire_lease; DROP FUNCTION "${schema}".renew_leases;
          DROP TABLE "${schema}".leases; DROP TABLE "${schema}".lease_holders;
          DELETE FROM "${schema}".migrations WHERE version > 1`,
       ),
@@ -72,5 +75,41 @@ describeWithPostgres('a PostgreSQL schema at version 1', () => {
       return rows.map((row) => row.version);
     });
     expect(versions).toEqual(Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, index) => index + 1));
+  });
+});
+
+describeWithPostgres('a PostgreSQL schema at version 2', () => {
+  it('is brought up to date when opened, keeps its leases, and takes them over', async () => {
+    const schema = freshSchema();
+    const before = postgresStore({ connectionString: POSTGRES_URL }, { schema });
+    const held = await before.acquireLease('leader', { holder: 'node-a', ttlMs: 60_000 });
+    await before.close();
+    // What version 2 was: no takeover function.
+    await withAdmin((client) =>
+      client.query(
+        `DROP FUNCTION "${schema}".take_over_lease; DELETE FROM "${schema}".migrations WHERE version > 2`,
+      ),
+    );
+
+    const store = postgresStore({ connectionString: POSTGRES_URL }, { schema });
+    try {
+      expect(await store.readLease('leader')).toMatchObject({
+        term: 1,
+        held: { holder: 'node-a', expiresAt: held.expiresAt },
+      });
+      expect(
+        await store.takeOverLease('leader', { holder: 'node-b', ttlMs: 60_000 }, held.term),
+      ).toMatchObject({ granted: true, holder: 'node-b', term: 2 });
+    } finally {
+      await store.close();
+    }
+    const versions = await withAdmin(async (client) => {
+      const { rows } = await client.query<{ version: number }>(
+        `SELECT version FROM "${schema}".migrations ORDER BY version`,
+      );
+      return rows.map((row) => row.version);
+    });
+    expect(versions).toEqual([1, 2, 3]);
+    expect(POSTGRES_SCHEMA_VERSION).toBe(3);
   });
 });

@@ -11,6 +11,7 @@ import {
   releaseHolderIn,
   releaseIn,
   renewIn,
+  takeOverIn,
   type HolderRow,
   type LeaseRow,
   type LeaseTables,
@@ -18,7 +19,7 @@ import {
 
 export type MemoryLeases = Pick<
   EngineStorage,
-  'acquireLease' | 'renewLeases' | 'releaseLease' | 'releaseHolder' | 'readLease'
+  'acquireLease' | 'takeOverLease' | 'renewLeases' | 'releaseLease' | 'releaseHolder' | 'readLease'
 >;
 
 export function memoryLeases(now: () => Date): MemoryLeases {
@@ -48,6 +49,7 @@ export function memoryLeases(now: () => Date): MemoryLeases {
   const clock = (): number => Date.parse(clockTime(now));
   return {
     acquireLease: (name, holder, ttlMs) => acquireIn(tables, name, holder, ttlMs, clock()),
+    takeOverLease: (name, holder, ttlMs, term) => takeOverIn(tables, name, holder, ttlMs, term, clock()),
     renewLeases: (holder, ttlMs) => renewIn(tables, holder, ttlMs, clock()),
     releaseLease: (name, holder) => releaseIn(tables, name, holder, clock()),
     releaseHolder: (holder) => releaseHolderIn(tables, holder),

@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL lease tables and functions (schema migration 2), keeping the rules of
+ * The PostgreSQL lease tables and functions (schema migrations 2 and 3), keeping the rules of
  * `lease-rules.ts` on the server so that each call is one statement and one transaction:
  *
  * - `acquire_lease(name, holder, ttl_ms)` locks the lease's row, then the rows of the asking holder
@@ -7,6 +7,9 @@
  *   wait on each other in a cycle), and only then reads the server's clock (`clock_timestamp()`),
  *   so that it judges the current holder's expiry against a time later than any renewal that
  *   committed before it, and a renewal waiting on the row judges against a time later than it.
+ * - `take_over_lease(name, holder, ttl_ms, term)` (migration 3) locks and judges as `acquire_lease`
+ *   does, and also grants a lease another holder holds while its term is still `term`: with the
+ *   lease's row locked, of two takeovers naming one term the second finds the first one's term.
  * - `renew_leases(holder, ttl_ms)` does the same for one holder row: one statement per process per
  *   period, whatever the number of leases it holds.
  *
@@ -99,6 +102,66 @@ END
 $acquire$;`;
 }
 
+/**
+ * Migration 3. The function repeats `acquire_lease` rather than sharing its text: migration 2 must
+ * stay as it shipped, whatever becomes of this one.
+ */
+export function takeOverMigrationSql(names: SchemaNames): string {
+  const q = names.quoted;
+  return `
+CREATE FUNCTION ${q}.take_over_lease(lease_name text, asker text, ttl_ms bigint, seen_term bigint)
+RETURNS TABLE (lease_granted boolean, lease_holder text, lease_term bigint,
+               lease_expires_at text, lease_expires_in_ms bigint)
+LANGUAGE plpgsql AS $take_over$
+DECLARE
+  found_lease ${q}.leases%ROWTYPE;
+  live_expiry timestamptz;
+  at_now timestamptz;
+  expiry timestamptz;
+  my_incarnation bigint;
+  next_term bigint;
+BEGIN
+  INSERT INTO ${q}.leases (name, holder, incarnation, term) VALUES (lease_name, NULL, 0, 0)
+    ON CONFLICT (name) DO NOTHING;
+  SELECT l.* INTO found_lease FROM ${q}.leases AS l WHERE l.name = lease_name FOR UPDATE;
+  PERFORM FROM ${q}.lease_holders AS h
+    WHERE h.holder IN (asker, found_lease.holder) ORDER BY h.holder FOR UPDATE;
+  at_now := clock_timestamp();
+  SELECT h.expires_at INTO live_expiry FROM ${q}.lease_holders AS h
+    WHERE h.holder = found_lease.holder AND h.incarnation = found_lease.incarnation
+      AND h.expires_at > at_now;
+  -- Another holder's live tenure is taken only if it is the one the caller saw.
+  IF live_expiry IS NOT NULL AND found_lease.holder <> asker AND found_lease.term <> seen_term THEN
+    RETURN QUERY SELECT false, found_lease.holder, found_lease.term,
+      ${isoText('live_expiry')}, ${millisecondsBetween('at_now', 'live_expiry')};
+    RETURN;
+  END IF;
+  expiry := at_now + ttl_ms * interval '1 millisecond';
+  -- A holder whose tenure lapsed starts a new incarnation: its leases of the old one stay lost.
+  INSERT INTO ${q}.lease_holders AS h (holder, incarnation, expires_at) VALUES (asker, 1, expiry)
+    ON CONFLICT (holder) DO UPDATE SET
+      incarnation = CASE WHEN h.expires_at > at_now THEN h.incarnation ELSE h.incarnation + 1 END,
+      expires_at = excluded.expires_at
+    RETURNING h.incarnation INTO my_incarnation;
+  IF live_expiry IS NOT NULL AND found_lease.holder = asker THEN
+    -- The same holder in the same unbroken tenure keeps its term.
+    next_term := found_lease.term;
+  ELSE
+    -- A new tenure; a holder taken over from keeps its own row, and its other leases.
+    next_term := found_lease.term + 1;
+    UPDATE ${q}.leases AS l SET holder = asker, incarnation = my_incarnation, term = next_term
+      WHERE l.name = lease_name;
+    -- The previous holder's row, already locked above, once it lapsed and no lease names it.
+    DELETE FROM ${q}.lease_holders AS h
+      WHERE h.holder = found_lease.holder AND h.holder <> asker AND h.expires_at <= at_now
+        AND NOT EXISTS (SELECT FROM ${q}.leases AS l WHERE l.holder = h.holder);
+  END IF;
+  RETURN QUERY SELECT true, asker, next_term, ${isoText('expiry')}, ${millisecondsBetween('at_now', 'expiry')};
+END
+$take_over$;
+`;
+}
+
 function renewFunctionSql(q: string): string {
   return `
 CREATE FUNCTION ${q}.renew_leases(asker text, ttl_ms bigint)
@@ -126,6 +189,7 @@ export function leaseStatementTexts(names: SchemaNames) {
   const q = names.quoted;
   return {
     acquire: `SELECT * FROM ${q}.acquire_lease($1, $2, $3::bigint)`,
+    takeOver: `SELECT * FROM ${q}.take_over_lease($1, $2, $3::bigint, $4::bigint)`,
     renew: `SELECT * FROM ${q}.renew_leases($1, $2::bigint)`,
     // The lease row's lock makes a takeover that committed first win: the holder no longer matches.
     release: `UPDATE ${q}.leases AS l SET holder = NULL

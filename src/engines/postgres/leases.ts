@@ -1,8 +1,8 @@
 /**
  * The PostgreSQL engine's lease calls: each one statement (the functions of `lease-functions.ts`
  * or a single UPDATE or SELECT), every value a bind parameter, judged on the server's clock.
- * A call retried after a lost connection is safe: acquiring or renewing again by the same holder
- * answers with the same tenure, and releasing again changes nothing more.
+ * A call retried after a lost connection is safe: acquiring, taking over or renewing again by the
+ * same holder answers with the same tenure, and releasing again changes nothing more.
  */
 import { StoreUnavailableError } from '../../errors.js';
 import type { LeaseAnswer, LeaseRenewal, LeaseState } from '../engine.js';
@@ -13,6 +13,7 @@ import { wholeNumber } from './rows.js';
 
 export interface PostgresLeases {
   acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseAnswer>;
+  takeOverLease(name: string, holder: string, ttlMs: number, term: number): Promise<LeaseAnswer>;
   renewLeases(holder: string, ttlMs: number): Promise<LeaseRenewal | undefined>;
   releaseLease(name: string, holder: string): Promise<boolean>;
   releaseHolder(holder: string): Promise<void>;
@@ -29,10 +30,14 @@ export function postgresLeases(db: Database, names: SchemaNames): PostgresLeases
   return {
     async acquireLease(name, holder, ttlMs) {
       const [row] = await db.query(statement('acquire', [name, holder, ttlMs]), 'acquire a lease in');
-      const [granted, current, term, expiresAt, expiresInMs] = row ?? [];
-      if (granted !== 't' && granted !== 'f') throw malformed(name);
-      const lease = leaseOf(name, current, term, expiresAt, expiresInMs);
-      return granted === 't' ? { granted: true, ...lease } : { granted: false, ...lease };
+      return answerOf(name, row);
+    },
+    async takeOverLease(name, holder, ttlMs, term) {
+      const [row] = await db.query(
+        statement('takeOver', [name, holder, ttlMs, term]),
+        'take over a lease in',
+      );
+      return answerOf(name, row);
     },
     async renewLeases(holder, ttlMs) {
       const [row] = await db.query(statement('renew', [holder, ttlMs]), 'renew leases in');
@@ -55,6 +60,13 @@ export function postgresLeases(db: Database, names: SchemaNames): PostgresLeases
       return stateOf(name, row);
     },
   };
+}
+
+function answerOf(name: string, row: TextRow | undefined): LeaseAnswer {
+  const [granted, current, term, expiresAt, expiresInMs] = row ?? [];
+  if (granted !== 't' && granted !== 'f') throw malformed(name);
+  const lease = leaseOf(name, current, term, expiresAt, expiresInMs);
+  return granted === 't' ? { granted: true, ...lease } : { granted: false, ...lease };
 }
 
 function stateOf(name: string, [term, holder, expiresAt, expiresInMs]: TextRow): LeaseState {

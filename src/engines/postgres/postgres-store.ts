@@ -123,6 +123,7 @@ function postgresStorage(db: Database, names: SchemaNames): EngineStorage {
     saveSnapshot: (prepared, at) => snapshots.save(prepared, at),
     readSnapshot: (stream, key) => snapshots.read(stream, key),
     acquireLease: (name, holder, ttlMs) => leases.acquireLease(name, holder, ttlMs),
+    takeOverLease: (name, holder, ttlMs, term) => leases.takeOverLease(name, holder, ttlMs, term),
     renewLeases: (holder, ttlMs) => leases.renewLeases(holder, ttlMs),
     releaseLease: (name, holder) => leases.releaseLease(name, holder),
     releaseHolder: (holder) => leases.releaseHolder(holder),

@@ -17,10 +17,10 @@ import type pg from 'pg';
 import { StoreUnavailableError } from '../../errors.js';
 import { appendFunctionSql } from './append-function.js';
 import { queryText, type Database } from './connection.js';
-import { leaseMigrationSql } from './lease-functions.js';
+import { leaseMigrationSql, takeOverMigrationSql } from './lease-functions.js';
 import type { SchemaNames } from './identifiers.js';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** `MIGRATIONS[n]` takes a schema from version n to n + 1. Never edit one that has shipped. */
 const MIGRATIONS: readonly ((names: SchemaNames) => string)[] = [
@@ -72,6 +72,7 @@ ${appendFunctionSql(names)}
 `;
   },
   (names) => leaseMigrationSql(names),
+  (names) => takeOverMigrationSql(names),
 ];
 
 /** The tables the migrations create: a schema at version 0 that holds one of them is not ours. */

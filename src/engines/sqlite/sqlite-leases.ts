@@ -12,6 +12,7 @@ import {
   releaseHolderIn,
   releaseIn,
   renewIn,
+  takeOverIn,
   type HolderRow,
   type LeaseRow,
   type LeaseTables,
@@ -20,7 +21,7 @@ import type { EngineStorage } from '../store-facade.js';
 
 export type SqliteLeases = Pick<
   EngineStorage,
-  'acquireLease' | 'renewLeases' | 'releaseLease' | 'releaseHolder' | 'readLease'
+  'acquireLease' | 'takeOverLease' | 'renewLeases' | 'releaseLease' | 'releaseHolder' | 'readLease'
 >;
 
 export function sqliteLeases(db: Database.Database): SqliteLeases {
@@ -60,6 +61,9 @@ export function sqliteLeases(db: Database.Database): SqliteLeases {
   const acquire = db.transaction((name: string, holder: string, ttlMs: number) =>
     acquireIn(tables, name, holder, ttlMs, now()),
   );
+  const takeOver = db.transaction((name: string, holder: string, ttlMs: number, term: number) =>
+    takeOverIn(tables, name, holder, ttlMs, term, now()),
+  );
   const renew = db.transaction((holder: string, ttlMs: number) => renewIn(tables, holder, ttlMs, now()));
   const release = db.transaction((name: string, holder: string) => releaseIn(tables, name, holder, now()));
   const releaseHolder = db.transaction((holder: string) => releaseHolderIn(tables, holder));
@@ -67,6 +71,7 @@ export function sqliteLeases(db: Database.Database): SqliteLeases {
   const read = db.transaction((name: string) => readIn(tables, name, now()));
   return {
     acquireLease: (name, holder, ttlMs) => acquire.immediate(name, holder, ttlMs),
+    takeOverLease: (name, holder, ttlMs, term) => takeOver.immediate(name, holder, ttlMs, term),
     renewLeases: (holder, ttlMs) => renew.immediate(holder, ttlMs),
     releaseLease: (name, holder) => release.immediate(name, holder),
     releaseHolder: (holder) => releaseHolder.immediate(holder),

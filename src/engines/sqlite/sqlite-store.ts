@@ -109,6 +109,7 @@ function sqliteStorage(db: Database.Database, file: string, pollIntervalMs: numb
     saveSnapshot: (prepared, at) => use(() => snapshots.save(prepared, at)),
     readSnapshot: (stream, key) => use(() => snapshots.read(stream, key)),
     acquireLease: (name, holder, ttlMs) => use(() => leases.acquireLease(name, holder, ttlMs)),
+    takeOverLease: (name, holder, ttlMs, term) => use(() => leases.takeOverLease(name, holder, ttlMs, term)),
     renewLeases: (holder, ttlMs) => use(() => leases.renewLeases(holder, ttlMs)),
     releaseLease: (name, holder) => use(() => leases.releaseLease(name, holder)),
     releaseHolder: (holder) => use(() => leases.releaseHolder(holder)),

@@ -125,6 +125,10 @@ export class FaultyStore implements EventStore {
     return this.#inner.acquireLease(...args);
   }
 
+  takeOverLease(...args: Parameters<EventStore['takeOverLease']>): ReturnType<EventStore['takeOverLease']> {
+    return this.#inner.takeOverLease(...args);
+  }
+
   renewLeases(...args: Parameters<EventStore['renewLeases']>): ReturnType<EventStore['renewLeases']> {
     return this.#inner.renewLeases(...args);
   }
