@@ -5,6 +5,8 @@
  */
 export { Actor } from './actors/actor.js';
 export { LiveActor } from './actors/live-actor.js';
+export { OneActor } from './actors/one-actor.js';
+export { TickActor, type MissedTicks, type TickData } from './actors/tick-actor.js';
 export type { ActorCore, FireData, Handlers } from './actors/actor-core.js';
 export {
   createContainer,

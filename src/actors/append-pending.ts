@@ -9,7 +9,7 @@
  * ours.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConcurrencyError, DuplicateEventError } from '../errors.js';
+import { ConcurrencyError, DuplicateEventError, FencedError } from '../errors.js';
 import type { StoredEvent } from '../events/envelope.js';
 import { appendRetryingUnavailable } from './append-retry.js';
 import type { ActorMachinery, FiredEvent } from './kind-policy.js';
@@ -28,11 +28,19 @@ export function backoff(attempt: number): number {
   return Math.random() * Math.min(MAX_BACKOFF_MS, 2 ** attempt);
 }
 
+/** How a leader appends: with its fencing term, and what to do with the events if it was deposed. */
+export interface FencedAppend {
+  readonly fencingTerm: number;
+  /** The append was fenced out: the events, already taken out of the state, are the caller's again. */
+  readonly onFenced: (pending: readonly FiredEvent[], error: FencedError) => Promise<void>;
+}
+
 export async function appendPending(
   machinery: ActorMachinery,
   local: OptimisticState,
   batch: readonly FiredEvent[],
   readWinners: () => Promise<void>,
+  fence?: FencedAppend,
 ): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     // A rebase may have refused some of the batch: those are never appended.
@@ -40,8 +48,12 @@ export async function appendPending(
     if (pending.length === 0) return;
     let stored: readonly StoredEvent[];
     try {
-      stored = await appendOnce(machinery, pending, local.confirmedVersion);
+      stored = await appendOnce(machinery, pending, local.confirmedVersion, fence?.fencingTerm);
     } catch (error) {
+      if (fence !== undefined && error instanceof FencedError) {
+        local.drop(pending);
+        return fence.onFenced(pending, error);
+      }
       if (!(error instanceof ConcurrencyError) || attempt >= MAX_APPEND_ATTEMPTS) {
         local.drop(pending);
         throw error;
@@ -67,8 +79,10 @@ export async function appendOnce(
   machinery: ActorMachinery,
   pending: readonly FiredEvent[],
   expectedVersion: number,
+  fencingTerm?: number,
 ): Promise<readonly StoredEvent[]> {
-  const { events } = await appendRetryingUnavailable(machinery, pending, { expectedVersion });
+  const options = fencingTerm === undefined ? { expectedVersion } : { expectedVersion, fencingTerm };
+  const { events } = await appendRetryingUnavailable(machinery, pending, options);
   const fresh =
     events.length === pending.length &&
     events.every(

@@ -9,22 +9,37 @@
  * and their ids say which.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AppendOptions, AppendResult } from '../engines/engine.js';
+import type { AppendOptions, AppendResult, EventStore } from '../engines/engine.js';
+import type { NewEvent } from '../events/envelope.js';
 import { StoreUnavailableError } from '../errors.js';
 import type { ActorMachinery, FiredEvent } from './kind-policy.js';
 
 /** Pauses before each new try; the store's own driver retries lost connections for longer. */
 const RETRY_PAUSES_MS = [5, 25, 100, 250];
 
-export async function appendRetryingUnavailable(
+export function appendRetryingUnavailable(
   machinery: ActorMachinery,
   batch: readonly FiredEvent[],
   options: AppendOptions,
 ): Promise<AppendResult> {
-  const events = batch.map((fired) => fired.event);
+  return appendEventsRetryingUnavailable(
+    machinery.container.store,
+    machinery.id,
+    batch.map((fired) => fired.event),
+    options,
+  );
+}
+
+/** The same, for any events of any stream (a leader's records, a follower's requests). */
+export async function appendEventsRetryingUnavailable(
+  store: EventStore,
+  stream: string,
+  events: readonly NewEvent[],
+  options: AppendOptions,
+): Promise<AppendResult> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await machinery.container.store.appendToStream(machinery.id, events, options);
+      return await store.appendToStream(stream, events, options);
     } catch (error) {
       const pause = RETRY_PAUSES_MS[attempt];
       if (!(error instanceof StoreUnavailableError) || pause === undefined) throw error;

@@ -13,17 +13,22 @@
  * - after `close()` nothing more is asked, and a lease granted meanwhile is released.
  */
 import type { Logger } from '../container.js';
-import type { LeaseStore } from '../engines/engine.js';
+import type { Lease, LeaseStore } from '../engines/engine.js';
 import { retryDelayMs } from './lease-timing.js';
 
-/** Why a leader stopped: its tenure lapsed in the store, it could not renew in time, or it was closed. */
-export type DeposedReason = 'lapsed' | 'expiring' | 'closed';
+/**
+ * Why a leader stopped: its tenure lapsed in the store, it could not renew in time, a successor's
+ * write fenced it out (its owner found out by appending), or it was closed.
+ */
+export type DeposedReason = 'lapsed' | 'expiring' | 'fenced' | 'closed';
 
 export interface CampaignCallbacks {
   /** This process now leads `name`: act, passing `term` as the `fencingTerm` of every append. */
   onElected(term: number): void;
   /** Stop acting for `name` at once. The campaign goes on (unless closed) and may be elected again. */
   onDeposed(reason: DeposedReason): void;
+  /** Another holder holds `name` (who, in which term, for how long): the campaign waits, then asks again. */
+  onRefused?(held: Lease): void;
 }
 
 export interface CampaignHandle {
@@ -32,6 +37,13 @@ export interface CampaignHandle {
   readonly current: number | undefined;
   /** Asks at once instead of waiting for the holder's tenure to end (the holder said it left). */
   retryNow(): void;
+  /**
+   * Takes the lease from a holder that does not act, if its term is still `term` (see
+   * `LeaseStore.takeOverLease`); asks as usual afterwards. Does nothing while leading or asking.
+   */
+  takeOver(term: number): void;
+  /** A successor's write fenced this leader out: stop leading now, and ask again as a follower. */
+  stepDown(): void;
   /** Stops campaigning; if leading, steps down and releases the lease at once. */
   close(): Promise<void>;
 }
@@ -45,6 +57,8 @@ export interface CampaignHost {
   readonly logger: Logger | undefined;
   /** Takes in a grant of a call sent at `sentAt`; false when it came too late to act on. */
   acceptGrant(sentAt: number, expiresInMs: number): boolean;
+  /** Hears every lease answer, for the estimate of the store's clock. */
+  observed(expiresAt: string, expiresInMs: number): void;
   startedLeading(campaign: Campaign): void;
   stoppedLeading(campaign: Campaign): void;
   closed(campaign: Campaign): void;
@@ -82,12 +96,15 @@ export class Campaign {
         return current();
       },
       retryNow: () => this.retryNow(),
+      takeOver: (term) => this.takeOver(term),
+      stepDown: () => this.depose('fenced'),
       close: () => this.close(),
     };
   }
 
-  start(): void {
-    this.#ask();
+  /** Asks for the lease, or takes it over from a holder that does not act if `takeOverTerm` is given. */
+  start(takeOverTerm?: number): void {
+    this.#ask(takeOverTerm);
   }
 
   retryNow(): void {
@@ -98,6 +115,12 @@ export class Campaign {
       clearTimeout(this.#timer);
       this.#ask();
     }
+  }
+
+  takeOver(term: number): void {
+    if (this.#state !== 'waiting') return;
+    clearTimeout(this.#timer);
+    this.#ask(term);
   }
 
   /** Steps down (the keeper's decision); the campaign asks again at once unless it is closed. */
@@ -129,18 +152,22 @@ export class Campaign {
     if (wasLeading && release) await this.#release();
   }
 
-  #ask(): void {
+  #ask(takeOverTerm?: number): void {
     this.#state = 'asking';
     this.#nudged = false;
-    this.#asking = this.#askOnce();
+    this.#asking = this.#askOnce(takeOverTerm);
   }
 
-  async #askOnce(): Promise<void> {
+  async #askOnce(takeOverTerm: number | undefined): Promise<void> {
     const { store, holder, ttlMs } = this.#host;
     const sentAt = performance.now();
     let answer;
     try {
-      answer = await store.acquireLease(this.name, { holder, ttlMs });
+      answer =
+        takeOverTerm === undefined
+          ? await store.acquireLease(this.name, { holder, ttlMs })
+          : await store.takeOverLease(this.name, { holder, ttlMs }, takeOverTerm);
+      this.#host.observed(answer.expiresAt, answer.expiresInMs);
     } catch (error) {
       this.#host.logger?.warn('could not ask for a lease; asking again shortly', { lease: this.name, error });
       this.#waitThenAsk(this.#host.retryAfterFailureMs);
@@ -150,6 +177,8 @@ export class Campaign {
       if (answer.granted) await this.#release();
     } else if (!answer.granted) {
       this.#waitThenAsk(this.#nudged ? 0 : retryDelayMs(answer.expiresInMs));
+      const { granted: _, ...held } = answer;
+      this.#tell(() => this.#callbacks.onRefused?.(held));
     } else if (!this.#host.acceptGrant(sentAt, answer.expiresInMs)) {
       // Granted, but the answer took so long that the tenure may end before anything is done.
       this.#waitThenAsk(0);

@@ -30,6 +30,7 @@ import { UsageError } from '../errors.js';
 import { Campaign, type CampaignCallbacks, type CampaignHandle, type CampaignHost } from './campaign.js';
 import { resolveLeaseTiming, type LeaseTiming, type LeaseTimingOptions } from './lease-timing.js';
 import { LocalTenure } from './local-tenure.js';
+import { StoreClock } from './store-clock.js';
 
 export interface LeaseKeeperOptions extends LeaseTimingOptions {
   logger?: Logger;
@@ -37,7 +38,8 @@ export interface LeaseKeeperOptions extends LeaseTimingOptions {
   holder?: string;
 }
 
-const keepers = new WeakMap<LeaseStore, LeaseKeeper>();
+/** The keepers of each store in this process, one per TTL: one holder keeps one TTL. */
+const keepers = new WeakMap<LeaseStore, Map<number, LeaseKeeper>>();
 
 export class LeaseKeeper {
   readonly holder: string;
@@ -48,28 +50,27 @@ export class LeaseKeeper {
   readonly #leaders = new Set<Campaign>();
   readonly #tenure: LocalTenure;
   readonly #hold = new ProcessHold();
+  /** The store's clock, as the lease answers tell it (see `store-clock.ts`). */
+  readonly storeClock = new StoreClock();
   readonly #host: CampaignHost;
   #renewTimer: NodeJS.Timeout | undefined;
   #renewing = false;
   #closing: Promise<void> | undefined;
 
   /**
-   * The keeper of `store` in this process, made on first use with `options`. A later caller asking
-   * for another TTL is refused: one holder keeps one TTL.
+   * The keeper of `store` in this process for the TTL `options` ask for (default 1500 ms), made on
+   * first use. Actor classes with different TTLs get different keepers (one holder keeps one TTL):
+   * renewal costs one call per process, store and TTL in use.
    */
   static of(store: LeaseStore, options: LeaseKeeperOptions = {}): LeaseKeeper {
-    const existing = keepers.get(store);
-    if (existing === undefined) {
-      const keeper = new LeaseKeeper(store, options);
-      keepers.set(store, keeper);
-      return keeper;
-    }
-    if (options.ttlMs !== undefined && options.ttlMs !== existing.timing.ttlMs) {
-      throw new UsageError(
-        `this process already keeps leases on this store with ttlMs ${existing.timing.ttlMs}, not ${options.ttlMs}`,
-      );
-    }
-    return existing;
+    const timing = resolveLeaseTiming(options);
+    let byTtl = keepers.get(store);
+    if (byTtl === undefined) keepers.set(store, (byTtl = new Map()));
+    const existing = byTtl.get(timing.ttlMs);
+    if (existing !== undefined && existing.#closing === undefined) return existing;
+    const keeper = new LeaseKeeper(store, options);
+    byTtl.set(timing.ttlMs, keeper);
+    return keeper;
   }
 
   /** A keeper of its own, for a holder of its own: `of` is what a process uses. */
@@ -94,7 +95,11 @@ export class LeaseKeeper {
    * Campaigns for `name` until the handle (or the keeper) is closed: `onElected` when this
    * process is granted the lease, `onDeposed` when it must stop acting (see `campaign.ts`).
    */
-  campaign(name: string, callbacks: CampaignCallbacks): CampaignHandle {
+  campaign(
+    name: string,
+    callbacks: CampaignCallbacks,
+    options: { takeOverTerm?: number } = {},
+  ): CampaignHandle {
     if (this.#closing !== undefined) throw new UsageError('this lease keeper is closed');
     requireLeaseText(name, 'lease name');
     if (this.#campaigns.has(name)) {
@@ -103,8 +108,13 @@ export class LeaseKeeper {
     const campaign = new Campaign(name, this.#host, callbacks);
     this.#campaigns.set(name, campaign);
     this.#hold.acquire();
-    campaign.start();
+    campaign.start(options.takeOverTerm);
     return campaign.handle;
+  }
+
+  /** Whether this process campaigns for `name` through this keeper. */
+  campaigning(name: string): boolean {
+    return this.#campaigns.has(name);
   }
 
   /** Deposes every leader, stops every campaign, and ends the tenure: every lease is free at once. */
@@ -114,7 +124,8 @@ export class LeaseKeeper {
   }
 
   async #close(): Promise<void> {
-    if (keepers.get(this.#store) === this) keepers.delete(this.#store);
+    const byTtl = keepers.get(this.#store);
+    if (byTtl?.get(this.timing.ttlMs) === this) byTtl.delete(this.timing.ttlMs);
     const closing = [...this.#campaigns.values()].map((campaign) => campaign.close(false));
     this.#stopRenewing();
     this.#hold.releaseAll();
@@ -136,6 +147,7 @@ export class LeaseKeeper {
       ttlMs: this.timing.ttlMs,
       retryAfterFailureMs: this.timing.renewEveryMs,
       logger: this.#logger,
+      observed: (expiresAt, expiresInMs) => this.storeClock.observe(expiresAt, expiresInMs),
       acceptGrant: (sentAt, expiresInMs) => {
         if (this.#leaders.size > 0 && this.#tenure.hasEnded()) this.#deposeAll('expiring');
         return this.#tenure.extend(sentAt, expiresInMs);
@@ -175,6 +187,7 @@ export class LeaseKeeper {
     const sentAt = performance.now();
     try {
       const renewal = await this.#store.renewLeases(this.holder, this.timing.ttlMs);
+      if (renewal !== undefined) this.storeClock.observe(renewal.expiresAt, renewal.expiresInMs);
       if (this.#closing !== undefined) return;
       if (renewal === undefined) this.#deposeAll('lapsed');
       else if (this.#leaders.size > 0 && this.#tenure.hasEnded()) this.#deposeAll('expiring');

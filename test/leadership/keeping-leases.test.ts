@@ -103,13 +103,16 @@ describe.each([memoryEngine, sqliteFileEngine])('stepping down on $name', (engin
 });
 
 describe('a keeper', () => {
-  it('is one per store in a process, keeping one TTL', async () => {
+  it('is one per store and TTL in a process: one holder keeps one TTL', async () => {
     const store = memoryStore();
     const keeper = keep(LeaseKeeper.of(store, { ttlMs: 900 }));
-    expect(LeaseKeeper.of(store)).toBe(keeper);
-    expect(() => LeaseKeeper.of(store, { ttlMs: 1200 })).toThrow(UsageError);
+    expect(LeaseKeeper.of(store, { ttlMs: 900 })).toBe(keeper);
+    const other = keep(LeaseKeeper.of(store, { ttlMs: 1200 }));
+    expect(other).not.toBe(keeper);
+    expect(other.holder).not.toBe(keeper.holder);
+    expect(LeaseKeeper.of(store).timing.ttlMs).toBe(1500);
     await keeper.close();
-    expect(LeaseKeeper.of(store)).not.toBe(keeper);
+    expect(LeaseKeeper.of(store, { ttlMs: 900 })).not.toBe(keeper);
   });
 
   it('refuses a second campaign for one name, and any campaign once closed', async () => {
