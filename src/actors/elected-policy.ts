@@ -219,15 +219,21 @@ export class ElectedPolicy implements KindPolicy {
 
   /** A successor has written: this actor no longer leads; its events go to the successor as requests. */
   async #fenced(term: number, pending: readonly FiredEvent[], error: FencedError): Promise<void> {
-    this.#stepDown(term);
+    this.#stepDown(term, error);
     // A tick is the leader's own business: its successor fires it. Nobody awaits it.
     for (const tick of pending) if (tick.event.name === 'tick') tick.reject(error);
     const requests = pending.filter((fired) => fired.event.name !== 'tick');
     if (requests.length > 0) await this.#sendRequests(requests);
   }
 
-  #stepDown(term: number): void {
+  #stepDown(term: number, error?: FencedError): void {
     if (this.#term !== term) return;
+    this.#machinery.container.logger.warn('a successor leads: this leader steps down', {
+      actor: this.#machinery.className,
+      stream: this.#machinery.id,
+      term,
+      ...(error === undefined ? {} : { error }),
+    });
     this.#term = undefined;
     this.#stopTicking();
     this.#campaign?.stepDown();
@@ -293,7 +299,7 @@ export class ElectedPolicy implements KindPolicy {
       await appendPending(machinery, this.#local, accepted, () => this.#readStored(), {
         fencingTerm: term,
         // The successor serves these requests from the request stream.
-        onFenced: async () => this.#stepDown(term),
+        onFenced: async (_, error) => this.#stepDown(term, error),
       });
     } catch (error) {
       if (!(error instanceof DuplicateEventError)) throw error;
@@ -353,7 +359,7 @@ export class ElectedPolicy implements KindPolicy {
       return true;
     } catch (error) {
       if (error instanceof FencedError) {
-        this.#stepDown(term);
+        this.#stepDown(term, error);
         return false;
       }
       machinery.container.logger.warn('could not write a leadership record', {
