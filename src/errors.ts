@@ -90,8 +90,11 @@ export class FencedError extends OmniscientError {
 /** The store could not be reached or used: closed, down, locked, read-only, or not a store at all. */
 export class StoreUnavailableError extends OmniscientError {
   readonly code = 'STORE_UNAVAILABLE';
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** True when the store was closed by its owner: it will never answer again, so retrying is pointless. */
+  readonly closed: boolean;
+  constructor(message: string, options?: { cause?: unknown; closed?: boolean }) {
     super(message, options);
+    this.closed = options?.closed ?? false;
   }
 }
 

@@ -40,7 +40,7 @@ export class Lifecycle {
   }
 
   ensureOpen(): void {
-    if (this.closed) throw new StoreUnavailableError(`${this.#title} is closed`);
+    if (this.closed) throw new StoreUnavailableError(`${this.#title} is closed`, { closed: true });
   }
 
   /**

@@ -15,6 +15,11 @@
 import type { Logger } from '../container.js';
 import type { Lease, LeaseStore } from '../engines/engine.js';
 import { retryDelayMs } from './lease-timing.js';
+import { StoreUnavailableError } from '../errors.js';
+
+export function isClosedStore(error: unknown): boolean {
+  return error instanceof StoreUnavailableError && error.closed;
+}
 
 /**
  * Why a leader stopped: its tenure lapsed in the store, it could not renew in time, a successor's
@@ -57,6 +62,8 @@ export interface CampaignHost {
   readonly logger: Logger | undefined;
   /** Takes in a grant of a call sent at `sentAt`; false when it came too late to act on. */
   acceptGrant(sentAt: number, expiresInMs: number): boolean;
+  /** The store was closed by its owner: every campaign ends. */
+  storeClosed(): void;
   /** Hears every lease answer, for the estimate of the store's clock. */
   observed(expiresAt: string, expiresInMs: number): void;
   startedLeading(campaign: Campaign): void;
@@ -169,6 +176,11 @@ export class Campaign {
           : await store.takeOverLease(this.name, { holder, ttlMs }, takeOverTerm);
       this.#host.observed(answer.expiresAt, answer.expiresInMs);
     } catch (error) {
+      if (isClosedStore(error)) {
+        // Nobody will ever answer: campaigning on would keep the process alive for nothing.
+        this.#host.storeClosed();
+        return;
+      }
       this.#host.logger?.warn('could not ask for a lease; asking again shortly', { lease: this.name, error });
       this.#waitThenAsk(this.#host.retryAfterFailureMs);
       return;

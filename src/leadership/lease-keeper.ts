@@ -27,7 +27,13 @@ import type { LeaseStore } from '../engines/engine.js';
 import { requireLeaseText } from '../engines/lease-rules.js';
 import { ProcessHold } from '../engines/process-hold.js';
 import { UsageError } from '../errors.js';
-import { Campaign, type CampaignCallbacks, type CampaignHandle, type CampaignHost } from './campaign.js';
+import {
+  Campaign,
+  isClosedStore,
+  type CampaignCallbacks,
+  type CampaignHandle,
+  type CampaignHost,
+} from './campaign.js';
 import { resolveLeaseTiming, type LeaseTiming, type LeaseTimingOptions } from './lease-timing.js';
 import { LocalTenure } from './local-tenure.js';
 import { StoreClock } from './store-clock.js';
@@ -133,6 +139,7 @@ export class LeaseKeeper {
     try {
       await this.#store.releaseHolder(this.holder);
     } catch (error) {
+      if (isClosedStore(error)) return;
       this.#logger?.warn('could not release the tenure; its leases lapse with it', {
         holder: this.holder,
         error,
@@ -147,6 +154,7 @@ export class LeaseKeeper {
       ttlMs: this.timing.ttlMs,
       retryAfterFailureMs: this.timing.renewEveryMs,
       logger: this.#logger,
+      storeClosed: () => void this.close(),
       observed: (expiresAt, expiresInMs) => this.storeClock.observe(expiresAt, expiresInMs),
       acceptGrant: (sentAt, expiresInMs) => {
         if (this.#leaders.size > 0 && this.#tenure.hasEnded()) this.#deposeAll('expiring');
@@ -193,6 +201,10 @@ export class LeaseKeeper {
       else if (this.#leaders.size > 0 && this.#tenure.hasEnded()) this.#deposeAll('expiring');
       else this.#tenure.extend(sentAt, renewal.expiresInMs);
     } catch (error) {
+      if (isClosedStore(error)) {
+        void this.close();
+        return;
+      }
       this.#logger?.warn('could not renew leases; leaders step down if this lasts', {
         holder: this.holder,
         error,

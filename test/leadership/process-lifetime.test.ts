@@ -64,4 +64,10 @@ describe.each([
     },
     60_000,
   );
+
+  it('lets the process exit once its store is closed under a leading campaign: nobody can answer it any more', async () => {
+    const started = run('store-closed', store());
+    expect(await started.exited, started.output()).toBe(0);
+    expect(started.output()).toMatch(/elected\n(store closed\n)?deposed closed/);
+  }, 60_000);
 });

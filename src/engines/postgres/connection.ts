@@ -154,7 +154,8 @@ export class Database {
     const deadline = Date.now() + this.#retryMs;
     let delay = FIRST_RETRY_DELAY_MS;
     for (let attempt = 1; ; attempt++) {
-      if (this.#ended) throw new StoreUnavailableError(`the PostgreSQL store at ${this.target} is closed`);
+      if (this.#ended)
+        throw new StoreUnavailableError(`the PostgreSQL store at ${this.target} is closed`, { closed: true });
       try {
         return await work();
       } catch (error) {

@@ -106,7 +106,9 @@ export class NotificationFeed {
   /** Opens the listening connection unless it is open; with `retry`, under the store's retry policy. */
   async #listen(retry: boolean): Promise<void> {
     if (this.#closed)
-      throw new StoreUnavailableError(`the PostgreSQL store at ${this.#source.db.target} is closed`);
+      throw new StoreUnavailableError(`the PostgreSQL store at ${this.#source.db.target} is closed`, {
+        closed: true,
+      });
     if (this.#connection) return;
     this.#connecting ??= (
       retry ? this.#source.db.run(() => this.#connect(), 'listen to') : this.#connect()
@@ -133,7 +135,9 @@ export class NotificationFeed {
     }
     if (this.#closed) {
       await connection.release(false);
-      throw new StoreUnavailableError(`the PostgreSQL store at ${this.#source.db.target} is closed`);
+      throw new StoreUnavailableError(`the PostgreSQL store at ${this.#source.db.target} is closed`, {
+        closed: true,
+      });
     }
     const onNotification = (message: { channel: string; payload?: string | undefined }) => {
       if (this.#connection === connection && message.channel === this.#source.channel) {
