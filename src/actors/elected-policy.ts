@@ -23,10 +23,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DuplicateEventError, FencedError, UsageError } from '../errors.js';
 import { derivedEventId } from '../events/derived-id.js';
-import { encodedDataOf, encodedEvent } from '../events/encoded-event.js';
+import { encodedDataOf, encodedEvent, encodedMetaOf } from '../events/encoded-event.js';
 import type { StoredEvent } from '../events/envelope.js';
 import type { CampaignHandle, DeposedReason } from '../leadership/campaign.js';
 import { LeaseKeeper } from '../leadership/lease-keeper.js';
+import { isClosedStore } from '../leadership/campaign.js';
 import {
   errorOf,
   leaseNameOf,
@@ -62,6 +63,8 @@ const LONGEST_TIMER_MS = 60_000;
 
 interface Awaiting {
   readonly fired: FiredEvent;
+  /** The version of its request record (0 until stored). */
+  requestVersion: number;
   /** When it was sent, or last found unserved (`performance.now()`). */
   sentAt: number;
 }
@@ -121,7 +124,7 @@ export class ElectedPolicy implements KindPolicy {
   async appendFired(batch: FiredEvent[]): Promise<void> {
     const term = this.#term;
     if (term === undefined) return this.#sendRequests(batch);
-    const applied = this.#applyAsLeader(batch);
+    const applied = this.#applyAsLeader(batch.map((fired) => withTerm(fired, term)));
     await appendPending(this.#machinery, this.#local, applied, () => this.#readStored(), {
       fencingTerm: term,
       onFenced: (pending, error) => this.#fenced(term, pending, error),
@@ -227,13 +230,17 @@ export class ElectedPolicy implements KindPolicy {
   }
 
   #stepDown(term: number, error?: FencedError): void {
-    if (this.#term !== term) return;
-    this.#machinery.container.logger.warn('a successor leads: this leader steps down', {
-      actor: this.#machinery.className,
-      stream: this.#machinery.id,
-      term,
-      ...(error === undefined ? {} : { error }),
-    });
+    const leading = this.#term === term;
+    // A refused append is worth a word even when this leader had already stopped by its own clock.
+    if (leading || error !== undefined) {
+      this.#machinery.container.logger.warn('a successor leads: this leader steps down', {
+        actor: this.#machinery.className,
+        stream: this.#machinery.id,
+        term,
+        ...(error === undefined ? {} : { error }),
+      });
+    }
+    if (!leading) return;
     this.#term = undefined;
     this.#stopTicking();
     this.#campaign?.stepDown();
@@ -284,23 +291,34 @@ export class ElectedPolicy implements KindPolicy {
   /** Serves `requests`; false when the store says one was already stored (the batch is redone). */
   async #serve(term: number, requests: readonly Request[]): Promise<boolean> {
     const machinery = this.#machinery;
-    const accepted: FiredEvent[] = [];
+    const accepted: Array<[Request, FiredEvent]> = [];
     const refused: Array<[Request, unknown]> = [];
     for (const request of requests) {
-      const fired = firedForRequest(machinery, request);
+      const fired = firedForRequest(machinery, request, term);
       try {
-        this.#local.applyFired(fired, false);
-        accepted.push(fired);
+        // As a re-runnable command's: a refusal goes back to the requester, not to this node's hook.
+        this.#local.applyFired(fired, true);
+        accepted.push([request, fired]);
       } catch (error) {
         refused.push([request, error]);
       }
     }
+    let fenced = false;
     try {
-      await appendPending(machinery, this.#local, accepted, () => this.#readStored(), {
-        fencingTerm: term,
-        // The successor serves these requests from the request stream.
-        onFenced: async (_, error) => this.#stepDown(term, error),
-      });
+      await appendPending(
+        machinery,
+        this.#local,
+        accepted.map(([, fired]) => fired),
+        () => this.#readStored(),
+        {
+          fencingTerm: term,
+          // The successor serves these requests from the request stream.
+          onFenced: async (_, error) => {
+            fenced = true;
+            this.#stepDown(term, error);
+          },
+        },
+      );
     } catch (error) {
       if (!(error instanceof DuplicateEventError)) throw error;
       await this.#readStored();
@@ -311,6 +329,14 @@ export class ElectedPolicy implements KindPolicy {
       }
       return false;
     }
+    if (fenced) return true;
+    // Appended, or refused by their handler on top of another writer's events met meanwhile.
+    const outcomes = await Promise.allSettled(accepted.map(([, fired]) => fired.promise));
+    outcomes.forEach((outcome, index) => {
+      if (outcome.status === 'rejected')
+        refused.push([(accepted[index] as [Request, FiredEvent])[0], outcome.reason]);
+    });
+    refused.sort(([a], [b]) => a.version - b.version);
     if (this.#term !== term) return true;
     if (refused.length > 0) await this.#refuse(term, refused);
     this.#served(requests.at(-1)?.version ?? 0);
@@ -396,12 +422,19 @@ export class ElectedPolicy implements KindPolicy {
       });
     });
     const sentAt = performance.now();
-    for (const fired of batch) {
-      this.#awaiting.set(fired.event.id, { fired, sentAt });
-      machinery.track(fired.promise);
+    const waiting = batch.map((fired): Awaiting => ({ fired, requestVersion: 0, sentAt }));
+    for (const each of waiting) {
+      this.#awaiting.set(each.fired.event.id, each);
+      machinery.track(each.fired.promise);
     }
     try {
-      await appendEventsRetryingUnavailable(container.store, this.#requestStream, records, {});
+      const { events } = await appendEventsRetryingUnavailable(
+        container.store,
+        this.#requestStream,
+        records,
+        {},
+      );
+      waiting.forEach((each, index) => (each.requestVersion = events[index]?.version ?? 0));
     } catch (error) {
       for (const fired of batch) this.#awaiting.delete(fired.event.id);
       throw error;
@@ -422,19 +455,30 @@ export class ElectedPolicy implements KindPolicy {
 
   /** The oldest request waited too long: take the lease from the leader that does not act. */
   async #requestTimedOut(): Promise<void> {
-    const oldest = this.#awaiting.values().next().value as Awaiting | undefined;
-    if (oldest === undefined) return;
-    if (performance.now() - oldest.sentAt < this.#options.requestTimeoutMs || this.#term !== undefined) {
-      this.#armRequestTimer();
-      return;
-    }
+    if (this.#awaiting.size === 0) return;
     try {
+      if (this.#term === undefined) {
+        // A notification may have been lost: look in the store before blaming the leader.
+        await this.#machinery.exclusive(() => this.#readStored());
+        await this.#readRefusals();
+      }
+      const oldest = this.#awaiting.values().next().value as Awaiting | undefined;
+      if (oldest === undefined) return;
+      if (performance.now() - oldest.sentAt < this.#options.requestTimeoutMs || this.#term !== undefined) {
+        this.#armRequestTimer();
+        return;
+      }
       const lease = await this.#machinery.container.store.readLease(this.#leaseName);
       const term = lease.held?.term ?? lease.term;
       if (this.#campaign === undefined) this.#startCampaign(term);
       else this.#campaign.takeOver(term);
     } catch (error) {
-      this.#machinery.container.logger.warn('could not read the lease of a leader that does not act', {
+      if (isClosedStore(error)) {
+        // Nobody can answer these requests here any more: their Fires fail with the store's error.
+        this.#rejectAwaiting(error);
+        return;
+      }
+      this.#machinery.container.logger.warn('could not check on requests the leader has not served', {
         lease: this.#leaseName,
         error,
       });
@@ -442,6 +486,31 @@ export class ElectedPolicy implements KindPolicy {
     // Ask again after another period if it is still not served.
     for (const each of this.#awaiting.values()) each.sentAt = performance.now();
     this.#armRequestTimer();
+  }
+
+  /** Reads this actor's requests' records again, for a refusal the live feed did not bring. */
+  async #readRefusals(): Promise<void> {
+    let from = Number.POSITIVE_INFINITY;
+    for (const { requestVersion } of this.#awaiting.values()) {
+      if (requestVersion > 0) from = Math.min(from, requestVersion);
+    }
+    if (!Number.isFinite(from)) return;
+    const { store } = this.#machinery.container;
+    for (;;) {
+      const records = await store.readStream(this.#requestStream, {
+        fromVersion: from,
+        limit: REQUEST_PAGE_SIZE,
+      });
+      this.#hearRecords(records);
+      if (records.length < REQUEST_PAGE_SIZE || this.#awaiting.size === 0) return;
+      from = (records.at(-1) as StoredEvent).version + 1;
+    }
+  }
+
+  #rejectAwaiting(error: unknown): void {
+    const awaiting = [...this.#awaiting.values()];
+    this.#awaiting.clear();
+    for (const { fired } of awaiting) fired.reject(error);
   }
 
   #hearRecords(records: readonly StoredEvent[]): void {
@@ -591,20 +660,15 @@ export class ElectedPolicy implements KindPolicy {
     }
     const machinery = this.#machinery;
     const data = tickData(planned);
-    let settle: Pick<FiredEvent, 'resolve' | 'reject'> | undefined;
-    const promise = new Promise<StoredEvent>((resolve, reject) => (settle = { resolve, reject }));
-    promise.catch(() => undefined);
-    const fired: FiredEvent = {
-      event: encodedEvent({
+    const fired = firedOf(
+      encodedEvent({
         id: derivedEventId('tick', machinery.id, String(planned.n)),
         name: 'tick',
         dataJson: JSON.stringify(data),
-        metaJson: JSON.stringify({ actor: machinery.className }),
+        metaJson: JSON.stringify({ actor: machinery.className, term }),
         at: new Date(now).toISOString(),
       }),
-      promise,
-      ...(settle as Pick<FiredEvent, 'resolve' | 'reject'>),
-    };
+    );
     const applied = this.#applyAsLeader([fired]);
     try {
       if (applied.length > 0) {
@@ -634,22 +698,45 @@ export class ElectedPolicy implements KindPolicy {
 }
 
 /** The fired event a leader serves for a request: the requester's id, name, data and time. */
-function firedForRequest(machinery: ActorMachinery, request: Request): FiredEvent {
-  let settle: Pick<FiredEvent, 'resolve' | 'reject'> | undefined;
-  const promise = new Promise<StoredEvent>((resolve, reject) => (settle = { resolve, reject }));
-  // Nobody on the leader awaits it: the requester hears the outcome through the store.
-  promise.catch(() => undefined);
-  return {
-    event: encodedEvent({
+function firedForRequest(machinery: ActorMachinery, request: Request, term: number): FiredEvent {
+  return firedOf(
+    encodedEvent({
       id: request.eventId,
       name: request.eventName,
       dataJson: JSON.stringify(request.data ?? null),
-      metaJson: JSON.stringify({ actor: request.actor || machinery.className, request: request.version }),
+      metaJson: JSON.stringify({
+        actor: request.actor || machinery.className,
+        request: request.version,
+        term,
+      }),
       at: request.eventAt,
     }),
-    promise,
-    ...(settle as Pick<FiredEvent, 'resolve' | 'reject'>),
-  };
+  );
+}
+
+/** An event the leader fires itself (a tick, a request it serves), with a promise nobody here awaits. */
+function firedOf(event: FiredEvent['event']): FiredEvent {
+  let settle: Pick<FiredEvent, 'resolve' | 'reject'> | undefined;
+  const promise = new Promise<StoredEvent>((resolve, reject) => (settle = { resolve, reject }));
+  // The outcome reaches whoever cares through the store (a requester) or the next plan (a tick).
+  promise.catch(() => undefined);
+  return { event, promise, ...(settle as Pick<FiredEvent, 'resolve' | 'reject'>) };
+}
+
+/**
+ * The same fired event, its metadata naming the leader's term: a reader of the stream can tell
+ * which tenure wrote each event (terms never go down along a stream's versions).
+ */
+function withTerm(fired: FiredEvent, term: number): FiredEvent {
+  const meta = JSON.parse(encodedMetaOf(fired.event) ?? JSON.stringify(fired.event.meta ?? {})) as object;
+  const event = encodedEvent({
+    id: fired.event.id,
+    name: fired.event.name,
+    dataJson: encodedDataOf(fired.event) ?? JSON.stringify(fired.event.data ?? null),
+    metaJson: JSON.stringify({ ...meta, term }),
+    at: atOf(fired.event.at),
+  });
+  return { ...fired, event };
 }
 
 function atOf(at: string | Date | undefined): string {

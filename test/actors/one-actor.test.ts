@@ -7,6 +7,7 @@ import {
   HandlerError,
   InvalidEventError,
   OneActor,
+  StoreUnavailableError,
   UsageError,
   type EventStore,
 } from 'omniscient';
@@ -44,11 +45,11 @@ function nodes(count: number): EventStore[] {
   return Array.from({ length: count }, () => sqliteStore({ file, pollIntervalMs: 2 }));
 }
 
-async function eventually(check: () => void, timeoutMs = 5000): Promise<void> {
+async function eventually(check: () => void | Promise<void>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      check();
+      await check();
       return;
     } catch (error) {
       if (Date.now() > deadline) throw error;
@@ -152,6 +153,18 @@ describe('OneActor', () => {
       store.appendToStream('w6', [{ name: 'deposited', data: { amount: 100 } }], { fencingTerm: ghost.term }),
     ).rejects.toMatchObject({ code: 'FENCED' });
     await closeAll([wallet], [store]);
+  });
+
+  it("a follower's Fire waiting on the leader fails with StoreUnavailableError once its store is closed under it", async () => {
+    const [store] = nodes(1) as [EventStore];
+    // A leader that never serves: the request waits until the follower's store is closed.
+    await store.acquireLease('leader:w7', { holder: 'ghost', ttlMs: 60_000 });
+    const wallet = await new Wallet('w7', createContainer({ store, onError: () => undefined })).Load();
+    const firing = wallet.Deposit(1);
+    await eventually(async () => expect(await store.streamVersion('$requests:w7')).toBe(1));
+    await store.close();
+    await expect(firing).rejects.toBeInstanceOf(StoreUnavailableError);
+    await wallet.Dispose();
   });
 
   it('refuses an id that names a request stream, or that is too long for one', () => {
