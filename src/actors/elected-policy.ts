@@ -48,6 +48,7 @@ import { appendEventsRetryingUnavailable } from './append-retry.js';
 import { appendPending } from './append-pending.js';
 import type { ActorMachinery, FiredEvent, KindPolicy } from './kind-policy.js';
 import { OptimisticState } from './optimistic-state.js';
+import { ticksIn } from './story-clock.js';
 
 export interface ElectedOptions {
   readonly leaseTtlMs: number;
@@ -210,7 +211,10 @@ export class ElectedPolicy implements KindPolicy {
       // Fences out any refusal an earlier leader might still write.
       if (!(await this.#announce('elected', term, true))) return;
       await this.#serveRequests(term);
-      if (this.#options.ticking !== undefined && this.#term === term) this.#startTicking(term);
+      const { ticking } = this.#options;
+      if (ticking !== undefined && this.#term === term && ticksIn(this.#machinery.container)) {
+        this.#startTicking(term);
+      }
     }, 'lead');
   }
 

@@ -9,6 +9,7 @@
  * an `Error` naming the story and the step, whose `cause` is what was thrown.
  */
 import { UsageError, type Container, type EventStore, type StoredEvent } from '../index.js';
+import { markStoryContainer } from '../actors/story-clock.js';
 import { formatShort } from './format.js';
 import type { Setup } from './story-setup.js';
 import type { ActorClass, ActorUnderTest, GivenEvent } from './story-types.js';
@@ -49,6 +50,8 @@ export async function runStory<A extends ActorUnderTest, T>(
   const { story, setup, actorClass } = plan;
   const className = actorClass.name || 'the actor';
   const container = setup.container();
+  // The story's own events are the ticks it gives: a TickActor under test does not tick by itself.
+  markStoryContainer(container);
   await storeGivenEvents(plan, container);
   // Fired events are read back from the store, per stream, from the version each had before.
   const versionsBefore = await streamVersions(story, plan.streams, container.store);
