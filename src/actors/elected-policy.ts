@@ -76,7 +76,7 @@ export class ElectedPolicy implements KindPolicy {
   readonly #local: OptimisticState;
   readonly #requestStream: string;
   readonly #leaseName: string;
-  #keeper: LeaseKeeper | undefined;
+  readonly #keeper: LeaseKeeper;
   #campaign: CampaignHandle | undefined;
   /** The term this actor leads in; `undefined` while it follows. */
   #term: number | undefined;
@@ -103,6 +103,8 @@ export class ElectedPolicy implements KindPolicy {
     this.#local = new OptimisticState(machinery);
     this.#requestStream = requestStreamOf(machinery.id);
     this.#leaseName = leaseNameOf(machinery.id);
+    const { store, logger } = machinery.container;
+    this.#keeper = LeaseKeeper.of(store, { ttlMs: options.leaseTtlMs, logger });
   }
 
   /** Whether this actor leads its id now. */
@@ -141,7 +143,6 @@ export class ElectedPolicy implements KindPolicy {
     const machinery = this.#machinery;
     const { store, logger } = machinery.container;
     const feed = LiveFeed.of(store, logger);
-    this.#keeper = LeaseKeeper.of(store, { ttlMs: this.#options.leaseTtlMs, logger });
     const requestsFrom = (await store.streamVersion(this.#requestStream)) + 1;
     this.#watch = feed.watch(machinery.id, this.#local.confirmedVersion + 1, (events) => {
       if (machinery.disposed() && this.#awaiting.size === 0) return;
@@ -177,7 +178,7 @@ export class ElectedPolicy implements KindPolicy {
 
   #startCampaign(takeOverTerm?: number): void {
     const keeper = this.#keeper;
-    if (keeper === undefined || this.#campaign !== undefined || this.#disposing) return;
+    if (this.#campaign !== undefined || this.#disposing) return;
     // Another instance of this id in this process campaigns already: this one follows it.
     if (keeper.campaigning(this.#leaseName)) return;
     this.#campaign = keeper.campaign(
@@ -443,7 +444,7 @@ export class ElectedPolicy implements KindPolicy {
       for (const fired of batch) this.#awaiting.delete(fired.event.id);
       throw error;
     }
-    if (this.#leaderGone || this.#keeper === undefined) this.#startCampaign();
+    if (this.#leaderGone) this.#startCampaign();
     this.#armRequestTimer();
   }
 
@@ -617,8 +618,7 @@ export class ElectedPolicy implements KindPolicy {
   // ---- ticks --------------------------------------------------------------------------------
 
   #startTicking(term: number): void {
-    const clock = this.#keeper?.storeClock;
-    this.#tickingStartedAt = clock?.known ? clock.now() : Date.now();
+    this.#tickingStartedAt = this.#storeNow();
     this.#scheduleTick(term);
   }
 
@@ -628,8 +628,9 @@ export class ElectedPolicy implements KindPolicy {
   }
 
   #storeNow(): number {
-    const clock = this.#keeper?.storeClock;
-    return clock?.known ? clock.now() : Date.now();
+    const clock = this.#keeper.storeClock;
+    // Known once the store has answered a lease call, which precedes every election.
+    return clock.known ? clock.now() : Date.now();
   }
 
   #plan() {
