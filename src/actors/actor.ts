@@ -36,8 +36,8 @@ class SerialPolicy implements KindPolicy {
     this.#local.applyFired(fired, rerunnable);
   }
 
-  appendFired(batch: FiredEvent[]): Promise<void> {
-    return appendPending(this.#machinery, this.#local, batch, () => this.catchUp());
+  async appendFired(batch: FiredEvent[]): Promise<void> {
+    await appendPending(this.#machinery, this.#local, batch, () => this.catchUp());
   }
 
   async catchUp(): Promise<void> {

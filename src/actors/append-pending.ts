@@ -28,7 +28,10 @@ export function backoff(attempt: number): number {
   return Math.random() * Math.min(MAX_BACKOFF_MS, 2 ** attempt);
 }
 
-/** How a leader appends: with its fencing term, and what to do with the events if it was deposed. */
+/**
+ * How a leader appends: with its fencing term, and what to do with the events if it was deposed.
+ * Resolves to the events as stored (none when fenced out, or when every one was refused).
+ */
 export interface FencedAppend {
   readonly fencingTerm: number;
   /** The append was fenced out: the events, already taken out of the state, are the caller's again. */
@@ -41,18 +44,19 @@ export async function appendPending(
   batch: readonly FiredEvent[],
   readWinners: () => Promise<void>,
   fence?: FencedAppend,
-): Promise<void> {
+): Promise<readonly StoredEvent[]> {
   for (let attempt = 1; ; attempt++) {
     // A rebase may have refused some of the batch: those are never appended.
     const pending = batch.filter((fired) => local.isPending(fired));
-    if (pending.length === 0) return;
+    if (pending.length === 0) return [];
     let stored: readonly StoredEvent[];
     try {
       stored = await appendOnce(machinery, pending, local.confirmedVersion, fence?.fencingTerm);
     } catch (error) {
       if (fence !== undefined && error instanceof FencedError) {
         local.drop(pending);
-        return fence.onFenced(pending, error);
+        await fence.onFenced(pending, error);
+        return [];
       }
       if (!(error instanceof ConcurrencyError) || attempt >= MAX_APPEND_ATTEMPTS) {
         local.drop(pending);
@@ -70,7 +74,7 @@ export async function appendPending(
       continue;
     }
     local.acceptStored(stored);
-    return;
+    return stored;
   }
 }
 

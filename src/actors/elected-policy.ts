@@ -4,51 +4,41 @@
  * applies what the leader stored, from the live feed.
  *
  * - **Leader.** Elected through the process's lease keeper (`leadership/`); every append it makes
- *   carries its term as the fencing term. It serves the requests in the request stream
- *   (`leadership/requests.ts`) in version order: applies each through its handler (a refusal is
- *   written back for the requester), appends the accepted ones with the request's event id.
+ *   carries its term as the fencing term (and in `meta.term`). When elected it reads the stream,
+ *   writes an `elected` record (fenced: no refusal of an earlier leader lands after it), and serves
+ *   the requests of the request stream (`request-serving.ts`); a TickActor's leader also ticks
+ *   (`ticker.ts`). If any of that fails, it tries again after a pause while it leads.
  * - **Follower.** Its `Fire` is not applied locally: it becomes a request record. The `Fire`
  *   resolves when the leader's event with that id is applied here, and rejects with the leader's
  *   typed error if the leader refused it. A request left unserved for `requestTimeoutMs` makes the
- *   requester take the lease over from the leader that does not act.
+ *   requester look in the store (a notification may have been lost), then take the lease over
+ *   from the leader that does not act.
  * - **Exactly once.** A request's event id is chosen by the requester; a request served twice (a
- *   deposed leader and its successor, or a retry after a failover) is stored once: the expected
- *   version and the store's idempotent-append rule decide, and a stale leader is fenced out.
+ *   deposed leader and its successor) is stored once: the expected version and the store's
+ *   idempotent-append rule decide, and a stale leader is fenced out.
  * - **Cost.** A `OneActor` campaigns only when it needs a leader (at `Load`, and while a request of
  *   its own waits): 10 000 resident followers ask the store nothing while their leader acts. A
  *   `TickActor` campaigns for as long as it is loaded, so that ticking goes on when its leader dies.
  * - **Graceful stop.** `Dispose` of a leader releases the lease at once and writes a `handover`
  *   record: followers waiting on a request ask for the lease immediately.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DuplicateEventError, FencedError, UsageError } from '../errors.js';
-import { derivedEventId } from '../events/derived-id.js';
-import { encodedDataOf, encodedEvent, encodedMetaOf } from '../events/encoded-event.js';
+import { UsageError, type FencedError } from '../errors.js';
+import { encodedDataOf, encodedEvent } from '../events/encoded-event.js';
 import type { StoredEvent } from '../events/envelope.js';
-import type { CampaignHandle, DeposedReason } from '../leadership/campaign.js';
+import { isClosedStore, type CampaignHandle, type DeposedReason } from '../leadership/campaign.js';
 import { LeaseKeeper } from '../leadership/lease-keeper.js';
-import { isClosedStore } from '../leadership/campaign.js';
-import {
-  errorOf,
-  leaseNameOf,
-  readRequestRecord,
-  refusalOf,
-  requestStreamOf,
-  type Request,
-} from '../leadership/requests.js';
-import {
-  lastTickOf,
-  nextTick,
-  tickData,
-  type LastTick,
-  type MissedTicks,
-} from '../leadership/tick-schedule.js';
+import { errorOf, leaseNameOf, readRequestRecord, requestStreamOf } from '../leadership/requests.js';
+import { lastTickOf, type LastTick, type MissedTicks } from '../leadership/tick-schedule.js';
 import { LiveFeed, type LiveWatch } from '../live/live-feed.js';
 import { appendEventsRetryingUnavailable } from './append-retry.js';
-import { appendPending } from './append-pending.js';
+import { appendPending, backoff } from './append-pending.js';
+import { claimElectedId } from './elected-ids.js';
 import type { ActorMachinery, FiredEvent, KindPolicy } from './kind-policy.js';
+import { atOf, withTerm } from './leader-events.js';
 import { OptimisticState } from './optimistic-state.js';
+import { RequestServer } from './request-serving.js';
 import { ticksIn } from './story-clock.js';
+import { Ticker } from './ticker.js';
 
 export interface ElectedOptions {
   readonly leaseTtlMs: number;
@@ -57,10 +47,10 @@ export interface ElectedOptions {
   readonly ticking?: { readonly resolutionMs: number; readonly missedTicks: MissedTicks };
 }
 
-/** How many records of the request stream one read takes. */
-const REQUEST_PAGE_SIZE = 1000;
-/** The longest a tick timer waits before checking the store's clock again (Node clamps long delays). */
-const LONGEST_TIMER_MS = 60_000;
+/** How many events or records one read takes. */
+const PAGE_SIZE = 1000;
+/** The longest pause before a leader tries a failed step again. */
+const LONGEST_RETRY_MS = 2000;
 
 interface Awaiting {
   readonly fired: FiredEvent;
@@ -77,24 +67,27 @@ export class ElectedPolicy implements KindPolicy {
   readonly #requestStream: string;
   readonly #leaseName: string;
   readonly #keeper: LeaseKeeper;
+  readonly #server: RequestServer;
+  readonly #ticker: Ticker | undefined;
   #campaign: CampaignHandle | undefined;
   /** The term this actor leads in; `undefined` while it follows. */
   #term: number | undefined;
-  /** The leader said it left (or none is known): the next request also asks for the lease. */
+  /** The leader said it left: the next request also asks for the lease. */
   #leaderGone = false;
   /** This actor's requests, by event id, until the leader's event is applied here or refused. */
   readonly #awaiting = new Map<string, Awaiting>();
   #requestTimer: NodeJS.Timeout | undefined;
-  /** The highest request version served: from `meta.request` of applied events and from refusals. */
+  /** The highest request served by an event applied here (`meta.request`). */
   #servedThrough = 0;
+  #lastTick: LastTick | undefined;
   /** Serving runs once at a time; a request heard meanwhile asks for one more round. */
   #serving = false;
   #serveAgain = false;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #failedAttempts = 0;
   #watch: Promise<LiveWatch> | undefined;
   #requestsWatch: Promise<LiveWatch> | undefined;
-  #lastTick: LastTick | undefined;
-  #tickTimer: NodeJS.Timeout | undefined;
-  #tickingStartedAt = 0;
+  #releaseId: (() => void) | undefined;
   #disposing = false;
 
   constructor(machinery: ActorMachinery, options: ElectedOptions) {
@@ -105,6 +98,36 @@ export class ElectedPolicy implements KindPolicy {
     this.#leaseName = leaseNameOf(machinery.id);
     const { store, logger } = machinery.container;
     this.#keeper = LeaseKeeper.of(store, { ttlMs: options.leaseTtlMs, logger });
+    const leads = (term: number) => this.#term === term && !this.#disposing;
+    this.#server = new RequestServer({
+      machinery,
+      local: this.#local,
+      requestStream: this.#requestStream,
+      ticking: options.ticking !== undefined,
+      leads,
+      servedThrough: () => this.#servedThrough,
+      readStored: () => this.#readStored(),
+      noteStored: (events) => this.#noteStored(events),
+      stepDown: (term, error) => this.#stepDown(term, error),
+    });
+    const ticking = options.ticking;
+    this.#ticker =
+      ticking === undefined
+        ? undefined
+        : new Ticker({
+            machinery,
+            local: this.#local,
+            storeClock: this.#keeper.storeClock,
+            resolutionMs: ticking.resolutionMs,
+            missedTicks: ticking.missedTicks,
+            leads,
+            lastTick: () => this.#lastTick,
+            readStored: () => this.#readStored(),
+            noteStored: (events) => this.#noteStored(events),
+            applyAsLeader: (fired) => this.#applyAsLeader([fired]).length > 0,
+            fenced: (term, pending, error) => this.#fenced(term, pending, error),
+            inLane: (work, operation) => this.#inLane(work, operation),
+          });
   }
 
   /** Whether this actor leads its id now. */
@@ -112,13 +135,8 @@ export class ElectedPolicy implements KindPolicy {
     return this.#term !== undefined;
   }
 
-  /** The term it leads in, if it leads. */
-  get term(): number | undefined {
-    return this.#term;
-  }
-
   fired(fired: FiredEvent): void {
-    if (this.#options.ticking !== undefined && fired.event.name === 'tick') {
+    if (this.#ticker !== undefined && fired.event.name === 'tick') {
       throw new UsageError(`${this.#machinery.className} fires its ticks itself; "tick" cannot be fired`);
     }
     // Nothing is applied here: the leader decides, in `appendFired`, whoever it is by then.
@@ -128,10 +146,11 @@ export class ElectedPolicy implements KindPolicy {
     const term = this.#term;
     if (term === undefined) return this.#sendRequests(batch);
     const applied = this.#applyAsLeader(batch.map((fired) => withTerm(fired, term)));
-    await appendPending(this.#machinery, this.#local, applied, () => this.#readStored(), {
+    const stored = await appendPending(this.#machinery, this.#local, applied, () => this.#readStored(), {
       fencingTerm: term,
       onFenced: (pending, error) => this.#fenced(term, pending, error),
     });
+    this.#noteStored(stored);
   }
 
   async catchUp(): Promise<void> {
@@ -141,20 +160,22 @@ export class ElectedPolicy implements KindPolicy {
   async afterLoad(): Promise<void> {
     if (this.#watch !== undefined) return;
     const machinery = this.#machinery;
+    this.#releaseId ??= claimElectedId(machinery.container.store, machinery.id, this.#ticker !== undefined);
     const { store, logger } = machinery.container;
     const feed = LiveFeed.of(store, logger);
-    const requestsFrom = (await store.streamVersion(this.#requestStream)) + 1;
-    this.#watch = feed.watch(machinery.id, this.#local.confirmedVersion + 1, (events) => {
-      if (machinery.disposed() && this.#awaiting.size === 0) return;
-      this.#inLane(() => this.#receive(events), 'apply');
-    });
-    this.#requestsWatch = feed.watch(this.#requestStream, requestsFrom, (records) =>
-      this.#hearRecords(records),
-    );
     try {
+      const requestsFrom = (await store.streamVersion(this.#requestStream)) + 1;
+      this.#watch = feed.watch(machinery.id, this.#local.confirmedVersion + 1, (events) => {
+        if (machinery.disposed() && this.#awaiting.size === 0) return;
+        this.#inLane(() => this.#receive(events), 'apply');
+      });
+      this.#requestsWatch = feed.watch(this.#requestStream, requestsFrom, (records) =>
+        this.#hearRecords(records, true),
+      );
       await Promise.all([this.#watch, this.#requestsWatch]);
     } catch (error) {
-      await this.dispose();
+      // A later Load may try again: only what this one opened is closed.
+      await this.#closeWatches();
       throw error;
     }
     this.#startCampaign();
@@ -163,25 +184,31 @@ export class ElectedPolicy implements KindPolicy {
   async dispose(): Promise<void> {
     this.#disposing = true;
     clearTimeout(this.#requestTimer);
-    this.#stopTicking();
+    clearTimeout(this.#retryTimer);
+    this.#ticker?.stop();
     const wasLeading = this.#term;
     const campaign = this.#campaign;
     this.#campaign = undefined;
     await campaign?.close();
-    if (wasLeading !== undefined) await this.#announce('handover', wasLeading, false);
+    if (wasLeading !== undefined) await this.#announceHandover(wasLeading);
+    await this.#closeWatches();
+    this.#releaseId?.();
+    this.#releaseId = undefined;
+  }
+
+  async #closeWatches(): Promise<void> {
     for (const watch of [this.#watch, this.#requestsWatch]) (await watch?.catch(() => undefined))?.close();
     this.#watch = undefined;
     this.#requestsWatch = undefined;
   }
 
-  // ---- the leader ---------------------------------------------------------------------------
+  // ---- leadership ---------------------------------------------------------------------------
 
   #startCampaign(takeOverTerm?: number): void {
-    const keeper = this.#keeper;
     if (this.#campaign !== undefined || this.#disposing) return;
     // Another instance of this id in this process campaigns already: this one follows it.
-    if (keeper.campaigning(this.#leaseName)) return;
-    this.#campaign = keeper.campaign(
+    if (this.#keeper.campaigning(this.#leaseName)) return;
+    this.#campaign = this.#keeper.campaign(
       this.#leaseName,
       {
         onElected: (term) => this.#elected(term),
@@ -197,7 +224,7 @@ export class ElectedPolicy implements KindPolicy {
 
   /** A OneActor with nothing to wait for stops asking: its leader acts, or nobody needs one. */
   #followIfIdle(): void {
-    if (this.#options.ticking !== undefined || this.#term !== undefined || this.#awaiting.size > 0) return;
+    if (this.#ticker !== undefined || this.#term !== undefined || this.#awaiting.size > 0) return;
     const campaign = this.#campaign;
     this.#campaign = undefined;
     void campaign?.close();
@@ -206,22 +233,31 @@ export class ElectedPolicy implements KindPolicy {
   #elected(term: number): void {
     this.#term = term;
     this.#leaderGone = false;
+    this.#failedAttempts = 0;
+    this.#takeOffice(term);
+  }
+
+  /** Reads the stream, fences out earlier leaders, serves, ticks; tried again after a failure while leading. */
+  #takeOffice(term: number): void {
     this.#inLane(async () => {
-      if (this.#term !== term) return;
-      await this.#readStored();
-      // Fences out any refusal an earlier leader might still write.
-      if (!(await this.#announce('elected', term, true))) return;
-      await this.#serveRequests(term);
-      const { ticking } = this.#options;
-      if (ticking !== undefined && this.#term === term && ticksIn(this.#machinery.container)) {
-        this.#startTicking(term);
+      if (this.#term !== term || this.#disposing) return;
+      try {
+        await this.#readStored();
+        if (!(await this.#announceElected(term))) return;
+        if (!(await this.#server.serve(term))) throw new Error('other writers kept the requests moving');
+      } catch (error) {
+        this.#retryLater(() => this.#takeOffice(term), 'could not take office', error);
+        return;
       }
+      this.#failedAttempts = 0;
+      if (this.#term === term && ticksIn(this.#machinery.container)) this.#ticker?.start(term);
     }, 'lead');
   }
 
   #deposed(reason: DeposedReason): void {
     this.#term = undefined;
-    this.#stopTicking();
+    this.#ticker?.stop();
+    clearTimeout(this.#retryTimer);
     if (reason !== 'closed') this.#followIfIdle();
   }
 
@@ -247,7 +283,7 @@ export class ElectedPolicy implements KindPolicy {
     }
     if (!leading) return;
     this.#term = undefined;
-    this.#stopTicking();
+    this.#ticker?.stop();
     this.#campaign?.stepDown();
   }
 
@@ -266,144 +302,81 @@ export class ElectedPolicy implements KindPolicy {
     return applied;
   }
 
-  /** Serves every request after the highest served, in version order, while leading in `term`. */
-  async #serveRequests(term: number): Promise<void> {
-    const { store } = this.#machinery.container;
-    let readThrough = this.#servedThrough;
-    while (this.#term === term) {
-      const records = await store.readStream(this.#requestStream, {
-        fromVersion: readThrough + 1,
-        limit: REQUEST_PAGE_SIZE,
-      });
-      const requests: Request[] = [];
-      for (const stored of records) {
-        const record = readRequestRecord(stored);
-        if (record?.kind === 'refused') this.#served(record.refusal.request);
-        else if (record?.kind === 'request' && record.request.version > this.#servedThrough) {
-          requests.push(record.request);
-        }
-      }
-      readThrough = records.at(-1)?.version ?? readThrough;
-      if (requests.length > 0 && !(await this.#serve(term, requests))) {
-        // Some were stored meanwhile by another leader: read again from what is now served.
-        readThrough = this.#servedThrough;
-        continue;
-      }
-      if (records.length < REQUEST_PAGE_SIZE) return;
-    }
-  }
-
-  /** Serves `requests`; false when the store says one was already stored (the batch is redone). */
-  async #serve(term: number, requests: readonly Request[]): Promise<boolean> {
-    const machinery = this.#machinery;
-    const accepted: Array<[Request, FiredEvent]> = [];
-    const refused: Array<[Request, unknown]> = [];
-    for (const request of requests) {
-      const fired = firedForRequest(machinery, request, term);
-      try {
-        // As a re-runnable command's: a refusal goes back to the requester, not to this node's hook.
-        this.#local.applyFired(fired, true);
-        accepted.push([request, fired]);
-      } catch (error) {
-        refused.push([request, error]);
-      }
-    }
-    let fenced = false;
-    try {
-      await appendPending(
-        machinery,
-        this.#local,
-        accepted.map(([, fired]) => fired),
-        () => this.#readStored(),
-        {
-          fencingTerm: term,
-          // The successor serves these requests from the request stream.
-          onFenced: async (_, error) => {
-            fenced = true;
-            this.#stepDown(term, error);
-          },
-        },
-      );
-    } catch (error) {
-      if (!(error instanceof DuplicateEventError)) throw error;
-      await this.#readStored();
-      const stuck = requests.find((request) => request.eventId === error.eventId);
-      // An id already stored elsewhere (not a request served by another leader): refuse it.
-      if (stuck !== undefined && stuck.version > this.#servedThrough) {
-        await this.#refuse(term, [[stuck, error]]);
-      }
-      return false;
-    }
-    if (fenced) return true;
-    // Appended, or refused by their handler on top of another writer's events met meanwhile.
-    const outcomes = await Promise.allSettled(accepted.map(([, fired]) => fired.promise));
-    outcomes.forEach((outcome, index) => {
-      if (outcome.status === 'rejected')
-        refused.push([(accepted[index] as [Request, FiredEvent])[0], outcome.reason]);
-    });
-    refused.sort(([a], [b]) => a.version - b.version);
-    if (this.#term !== term) return true;
-    if (refused.length > 0) await this.#refuse(term, refused);
-    this.#served(requests.at(-1)?.version ?? 0);
-    return true;
-  }
-
-  async #refuse(term: number, refused: ReadonlyArray<[Request, unknown]>): Promise<void> {
-    const machinery = this.#machinery;
-    const records = refused.map(([request, error]) =>
-      encodedEvent({
-        id: machinery.container.newId(),
-        name: 'refused',
-        dataJson: JSON.stringify(refusalOf(request, machinery.version() + 1, error)),
-        metaJson: JSON.stringify({ actor: machinery.className }),
-        at: machinery.container.clock.now().toISOString(),
-      }),
-    );
-    try {
-      await appendEventsRetryingUnavailable(machinery.container.store, this.#requestStream, records, {
-        fencingTerm: term,
-      });
-    } catch (error) {
-      if (!(error instanceof FencedError)) throw error;
+  #scheduleServing(): void {
+    if (this.#serving) {
+      this.#serveAgain = true;
       return;
     }
-    for (const [request] of refused) this.#served(request.version);
+    this.#serving = true;
+    this.#inLane(async () => {
+      try {
+        do {
+          this.#serveAgain = false;
+          const term = this.#term;
+          if (term === undefined || this.#disposing) return;
+          if (!(await this.#server.serve(term))) throw new Error('other writers kept the requests moving');
+          this.#failedAttempts = 0;
+        } while (this.#serveAgain);
+      } catch (error) {
+        this.#retryLater(() => this.#scheduleServing(), 'could not serve requests', error);
+      } finally {
+        this.#serving = false;
+      }
+    }, 'serve');
   }
 
-  /** Writes an `elected` or `handover` record; false if a later leader fenced it out. */
-  async #announce(kind: 'elected' | 'handover', term: number, fenced: boolean): Promise<boolean> {
+  /** A leader's step failed (the store, most likely): tried again after a growing pause while it leads. */
+  #retryLater(step: () => void, what: string, error: unknown): void {
+    if (this.#term === undefined || this.#disposing) return;
+    this.#failedAttempts++;
+    this.#machinery.container.logger.warn(`${what}; trying again shortly`, {
+      actor: this.#machinery.className,
+      stream: this.#machinery.id,
+      error,
+    });
+    clearTimeout(this.#retryTimer);
+    const pause = Math.min(LONGEST_RETRY_MS, 20 * 2 ** this.#failedAttempts) + backoff(this.#failedAttempts);
+    this.#retryTimer = setTimeout(step, pause).unref();
+  }
+
+  /** Writes the `elected` record with this term; false if a later leader fenced it out. */
+  async #announceElected(term: number): Promise<boolean> {
+    try {
+      await this.#appendRecord('elected', term, { fencingTerm: term });
+      return true;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'FENCED') throw error;
+      this.#stepDown(term, error as FencedError);
+      return false;
+    }
+  }
+
+  /** Tells followers the lease is free; fenced, so it never lands after a successor's `elected`. */
+  async #announceHandover(term: number): Promise<void> {
+    try {
+      await this.#appendRecord('handover', term, { fencingTerm: term });
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'FENCED' || isClosedStore(error)) return;
+      this.#machinery.container.logger.warn(
+        'could not announce a handover; followers ask when a request times out',
+        {
+          stream: this.#requestStream,
+          error,
+        },
+      );
+    }
+  }
+
+  async #appendRecord(kind: 'elected' | 'handover', term: number, options: { fencingTerm: number }) {
     const machinery = this.#machinery;
     const record = encodedEvent({
       id: machinery.container.newId(),
       name: kind,
       dataJson: JSON.stringify({ term }),
-      metaJson: JSON.stringify({ actor: machinery.className }),
+      metaJson: JSON.stringify({ actor: machinery.className, term }),
       at: machinery.container.clock.now().toISOString(),
     });
-    try {
-      await appendEventsRetryingUnavailable(
-        machinery.container.store,
-        this.#requestStream,
-        [record],
-        fenced ? { fencingTerm: term } : {},
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof FencedError) {
-        this.#stepDown(term, error);
-        return false;
-      }
-      machinery.container.logger.warn('could not write a leadership record', {
-        stream: this.#requestStream,
-        kind,
-        error,
-      });
-      return !fenced;
-    }
-  }
-
-  #served(version: number): void {
-    if (version > this.#servedThrough) this.#servedThrough = version;
+    await appendEventsRetryingUnavailable(machinery.container.store, this.#requestStream, [record], options);
   }
 
   // ---- the follower -------------------------------------------------------------------------
@@ -458,25 +431,32 @@ export class ElectedPolicy implements KindPolicy {
     }, Math.ceil(wait)).unref();
   }
 
-  /** The oldest request waited too long: take the lease from the leader that does not act. */
+  /** The oldest request waited too long: look in the store, then take the lease from a leader that does not act. */
   async #requestTimedOut(): Promise<void> {
     if (this.#awaiting.size === 0) return;
     try {
-      if (this.#term === undefined) {
-        // A notification may have been lost: look in the store before blaming the leader.
-        await this.#machinery.exclusive(() => this.#readStored());
-        await this.#readRefusals();
-      }
+      // A notification may have been lost: look in the store before blaming anyone.
+      await this.#machinery.exclusive(() => this.#readStored());
+      await this.#readRefusals();
       const oldest = this.#awaiting.values().next().value as Awaiting | undefined;
       if (oldest === undefined) return;
-      if (performance.now() - oldest.sentAt < this.#options.requestTimeoutMs || this.#term !== undefined) {
+      if (performance.now() - oldest.sentAt < this.#options.requestTimeoutMs) {
         this.#armRequestTimer();
         return;
       }
-      const lease = await this.#machinery.container.store.readLease(this.#leaseName);
-      const term = lease.held?.term ?? lease.term;
-      if (this.#campaign === undefined) this.#startCampaign(term);
-      else this.#campaign.takeOver(term);
+      if (this.#term !== undefined) {
+        // This node leads: its own requests wait for a serving round (one may have failed).
+        this.#scheduleServing();
+      } else {
+        const lease = await this.#machinery.container.store.readLease(this.#leaseName);
+        const holder = lease.held;
+        if (holder === undefined || holder.holder === this.#keeper.holder) {
+          // Nobody leads (or this process's other instance does): ask as usual.
+          if (this.#campaign === undefined) this.#startCampaign();
+          else this.#campaign.retryNow();
+        } else if (this.#campaign === undefined) this.#startCampaign(holder.term);
+        else this.#campaign.takeOver(holder.term);
+      }
     } catch (error) {
       if (isClosedStore(error)) {
         // Nobody can answer these requests here any more: their Fires fail with the store's error.
@@ -488,7 +468,7 @@ export class ElectedPolicy implements KindPolicy {
         error,
       });
     }
-    // Ask again after another period if it is still not served.
+    // Look again after another period if it is still not served.
     for (const each of this.#awaiting.values()) each.sentAt = performance.now();
     this.#armRequestTimer();
   }
@@ -502,12 +482,9 @@ export class ElectedPolicy implements KindPolicy {
     if (!Number.isFinite(from)) return;
     const { store } = this.#machinery.container;
     for (;;) {
-      const records = await store.readStream(this.#requestStream, {
-        fromVersion: from,
-        limit: REQUEST_PAGE_SIZE,
-      });
-      this.#hearRecords(records);
-      if (records.length < REQUEST_PAGE_SIZE || this.#awaiting.size === 0) return;
+      const records = await store.readStream(this.#requestStream, { fromVersion: from, limit: PAGE_SIZE });
+      this.#hearRecords(records, false);
+      if (records.length < PAGE_SIZE || this.#awaiting.size === 0) return;
       from = (records.at(-1) as StoredEvent).version + 1;
     }
   }
@@ -518,51 +495,38 @@ export class ElectedPolicy implements KindPolicy {
     for (const { fired } of awaiting) fired.reject(error);
   }
 
-  #hearRecords(records: readonly StoredEvent[]): void {
+  /** Records of the request stream: `live` when the feed brings them now, not read back from the past. */
+  #hearRecords(records: readonly StoredEvent[], live: boolean): void {
     let requested = false;
     for (const stored of records) {
       const record = readRequestRecord(stored);
       if (record === undefined) continue;
-      if (record.kind === 'request') requested = true;
-      else if (record.kind === 'refused') {
-        this.#served(record.refusal.request);
+      if (record.kind === 'refused') {
         const awaiting = this.#awaiting.get(record.refusal.eventId);
         if (awaiting !== undefined) {
           this.#awaiting.delete(record.refusal.eventId);
           awaiting.fired.reject(errorOf(record.refusal, this.#machinery.id));
           this.#followIfIdle();
         }
+      } else if (!live) {
+        // What happened to leadership long ago says nothing about now.
+      } else if (record.kind === 'request') {
+        requested = true;
       } else if (record.kind === 'elected') {
         this.#leaderGone = false;
+        // A successor took over: this leader stops before its next append is refused.
+        const term = this.#term;
+        if (term !== undefined && record.term > term) this.#stepDown(term);
       } else if (this.#term === undefined) {
-        // A leader handed over: whoever waits on a request asks for the lease now.
+        // A leader handed over: whoever waits on a request (or ticks) asks for the lease now.
         this.#leaderGone = true;
-        if (this.#awaiting.size > 0 || this.#options.ticking !== undefined) {
+        if (this.#awaiting.size > 0 || this.#ticker !== undefined) {
           if (this.#campaign === undefined) this.#startCampaign();
           else this.#campaign.retryNow();
         }
       }
     }
-    const term = this.#term;
-    if (requested && term !== undefined) this.#scheduleServing(term);
-  }
-
-  #scheduleServing(term: number): void {
-    if (this.#serving) {
-      this.#serveAgain = true;
-      return;
-    }
-    this.#serving = true;
-    this.#inLane(async () => {
-      try {
-        do {
-          this.#serveAgain = false;
-          await this.#serveRequests(term);
-        } while (this.#serveAgain && this.#term === term);
-      } finally {
-        this.#serving = false;
-      }
-    }, 'serve');
+    if (requested && this.#term !== undefined) this.#scheduleServing();
   }
 
   // ---- events as stored ---------------------------------------------------------------------
@@ -573,10 +537,10 @@ export class ElectedPolicy implements KindPolicy {
     for (;;) {
       const events = await store.readStream(this.#machinery.id, {
         fromVersion: this.#local.confirmedVersion + 1,
-        limit: REQUEST_PAGE_SIZE,
+        limit: PAGE_SIZE,
       });
       this.#accept(events);
-      if (events.length < REQUEST_PAGE_SIZE) return;
+      if (events.length < PAGE_SIZE) return;
     }
   }
 
@@ -587,7 +551,7 @@ export class ElectedPolicy implements KindPolicy {
     this.#accept(events);
   }
 
-  /** Applies stored events; resolves the requests they serve; notes what they say about serving and ticks. */
+  /** Applies stored events, then takes note of them. */
   #accept(events: readonly StoredEvent[]): void {
     let failure: unknown;
     try {
@@ -595,103 +559,38 @@ export class ElectedPolicy implements KindPolicy {
     } catch (error) {
       failure = error;
     }
+    this.#noteStored(events, failure);
+    if (failure !== undefined) throw failure;
+  }
+
+  /**
+   * What applied events say: the requests they serve (the mark, and this actor's waiting `Fire`s)
+   * and the last tick. Events past the version applied (a handler refused one) reject with `failure`.
+   */
+  #noteStored(events: readonly StoredEvent[], failure?: unknown): void {
     const applied = this.#machinery.version();
     for (const event of events) {
+      if (event.version > applied) {
+        this.#awaiting.get(event.id)?.fired.reject(failure);
+        this.#awaiting.delete(event.id);
+        continue;
+      }
       const request = (event.meta as { request?: unknown }).request;
-      if (typeof request === 'number') this.#served(request);
-      if (event.name === 'tick' && event.version <= applied)
-        this.#lastTick = lastTickOf(event.data) ?? this.#lastTick;
+      if (typeof request === 'number' && request > this.#servedThrough) this.#servedThrough = request;
+      if (event.name === 'tick') {
+        const tick = lastTickOf(event.data);
+        if (tick !== undefined && tick.n > (this.#lastTick?.n ?? 0)) this.#lastTick = tick;
+      }
       const awaiting = this.#awaiting.get(event.id);
       if (awaiting === undefined) continue;
       this.#awaiting.delete(event.id);
-      if (event.version <= applied) awaiting.fired.resolve(event);
-      else awaiting.fired.reject(failure);
+      awaiting.fired.resolve(event);
     }
     if (this.#awaiting.size === 0) {
       clearTimeout(this.#requestTimer);
       this.#requestTimer = undefined;
       this.#followIfIdle();
     }
-    if (failure !== undefined) throw failure;
-  }
-
-  // ---- ticks --------------------------------------------------------------------------------
-
-  #startTicking(term: number): void {
-    this.#tickingStartedAt = this.#storeNow();
-    this.#scheduleTick(term);
-  }
-
-  #stopTicking(): void {
-    clearTimeout(this.#tickTimer);
-    this.#tickTimer = undefined;
-  }
-
-  #storeNow(): number {
-    const clock = this.#keeper.storeClock;
-    // Known once the store has answered a lease call, which precedes every election.
-    return clock.known ? clock.now() : Date.now();
-  }
-
-  #plan() {
-    const ticking = this.#options.ticking as NonNullable<ElectedOptions['ticking']>;
-    return nextTick(
-      this.#lastTick,
-      this.#tickingStartedAt,
-      ticking.resolutionMs,
-      this.#storeNow(),
-      ticking.missedTicks,
-    );
-  }
-
-  #scheduleTick(term: number): void {
-    if (this.#term !== term || this.#disposing) return;
-    clearTimeout(this.#tickTimer);
-    const wait = Math.min(LONGEST_TIMER_MS, Math.max(0, this.#plan().plannedAt - this.#storeNow()));
-    // Whole milliseconds, rounded up: a timer never fires before its planned time.
-    this.#tickTimer = setTimeout(() => {
-      this.#tickTimer = undefined;
-      this.#inLane(() => this.#tick(term), 'tick');
-    }, Math.ceil(wait)).unref();
-  }
-
-  async #tick(term: number): Promise<void> {
-    if (this.#term !== term || this.#disposing) return;
-    const planned = this.#plan();
-    const now = this.#storeNow();
-    if (now < planned.plannedAt) {
-      this.#scheduleTick(term);
-      return;
-    }
-    const machinery = this.#machinery;
-    const data = tickData(planned);
-    const fired = firedOf(
-      encodedEvent({
-        id: derivedEventId('tick', machinery.id, String(planned.n)),
-        name: 'tick',
-        dataJson: JSON.stringify(data),
-        metaJson: JSON.stringify({ actor: machinery.className, term }),
-        at: new Date(now).toISOString(),
-      }),
-    );
-    const applied = this.#applyAsLeader([fired]);
-    try {
-      if (applied.length > 0) {
-        await appendPending(machinery, this.#local, applied, () => this.#readStored(), {
-          fencingTerm: term,
-          onFenced: (pending, error) => this.#fenced(term, pending, error),
-        });
-      } else {
-        // The handler refused the tick (reported): try again one resolution later.
-        await sleep(this.#options.ticking?.resolutionMs ?? 0);
-      }
-    } catch (error) {
-      // Another leader stored tick n first (the same id): nothing to report.
-      if (!(error instanceof DuplicateEventError)) machinery.reportFailure(error, 'append', 'tick');
-      // Read what is stored and plan again.
-      await this.#readStored().catch(() => undefined);
-    }
-    this.#scheduleTick(term);
   }
 
   /** Runs `work` in the actor's lane; a failure is reported, never left unhandled. */
@@ -700,50 +599,4 @@ export class ElectedPolicy implements KindPolicy {
       .exclusive(work)
       .catch((error: unknown) => this.#machinery.reportFailure(error, operation));
   }
-}
-
-/** The fired event a leader serves for a request: the requester's id, name, data and time. */
-function firedForRequest(machinery: ActorMachinery, request: Request, term: number): FiredEvent {
-  return firedOf(
-    encodedEvent({
-      id: request.eventId,
-      name: request.eventName,
-      dataJson: JSON.stringify(request.data ?? null),
-      metaJson: JSON.stringify({
-        actor: request.actor || machinery.className,
-        request: request.version,
-        term,
-      }),
-      at: request.eventAt,
-    }),
-  );
-}
-
-/** An event the leader fires itself (a tick, a request it serves), with a promise nobody here awaits. */
-function firedOf(event: FiredEvent['event']): FiredEvent {
-  let settle: Pick<FiredEvent, 'resolve' | 'reject'> | undefined;
-  const promise = new Promise<StoredEvent>((resolve, reject) => (settle = { resolve, reject }));
-  // The outcome reaches whoever cares through the store (a requester) or the next plan (a tick).
-  promise.catch(() => undefined);
-  return { event, promise, ...(settle as Pick<FiredEvent, 'resolve' | 'reject'>) };
-}
-
-/**
- * The same fired event, its metadata naming the leader's term: a reader of the stream can tell
- * which tenure wrote each event (terms never go down along a stream's versions).
- */
-function withTerm(fired: FiredEvent, term: number): FiredEvent {
-  const meta = JSON.parse(encodedMetaOf(fired.event) ?? JSON.stringify(fired.event.meta ?? {})) as object;
-  const event = encodedEvent({
-    id: fired.event.id,
-    name: fired.event.name,
-    dataJson: encodedDataOf(fired.event) ?? JSON.stringify(fired.event.data ?? null),
-    metaJson: JSON.stringify({ ...meta, term }),
-    at: atOf(fired.event.at),
-  });
-  return { ...fired, event };
-}
-
-function atOf(at: string | Date | undefined): string {
-  return typeof at === 'string' ? at : (at ?? new Date()).toISOString();
 }

@@ -29,8 +29,8 @@ export class LivePolicy implements KindPolicy {
     this.#local.applyFired(fired, rerunnable);
   }
 
-  appendFired(batch: FiredEvent[]): Promise<void> {
-    return appendPending(this.#machinery, this.#local, batch, () => this.#readWinners());
+  async appendFired(batch: FiredEvent[]): Promise<void> {
+    await appendPending(this.#machinery, this.#local, batch, () => this.#readWinners());
   }
 
   async catchUp(): Promise<void> {

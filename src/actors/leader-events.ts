@@ -1,0 +1,50 @@
+/**
+ * The events a leader appends for others: a request it serves (the requester's id, name, data and
+ * time) and its own (ticks), each marked with the leader's term. Nobody on the leader awaits them:
+ * the outcome reaches whoever cares through the store.
+ */
+import { encodedDataOf, encodedEvent, encodedMetaOf } from '../events/encoded-event.js';
+import type { StoredEvent } from '../events/envelope.js';
+import type { Request } from '../leadership/requests.js';
+import type { FiredEvent } from './kind-policy.js';
+
+/** The fired event a leader serves for a request, marked with the request's number and the term. */
+export function firedForRequest(className: string, request: Request, term: number): FiredEvent {
+  return firedOf(
+    encodedEvent({
+      id: request.eventId,
+      name: request.eventName,
+      dataJson: JSON.stringify(request.data ?? null),
+      metaJson: JSON.stringify({ actor: request.actor || className, request: request.version, term }),
+      at: request.eventAt,
+    }),
+  );
+}
+
+/** A fired event with a promise nobody here awaits. */
+export function firedOf(event: FiredEvent['event']): FiredEvent {
+  let settle: Pick<FiredEvent, 'resolve' | 'reject'> | undefined;
+  const promise = new Promise<StoredEvent>((resolve, reject) => (settle = { resolve, reject }));
+  promise.catch(() => undefined);
+  return { event, promise, ...(settle as Pick<FiredEvent, 'resolve' | 'reject'>) };
+}
+
+/**
+ * The same fired event, its metadata naming the leader's term: a reader of the stream can tell
+ * which tenure wrote each event (terms never go down along a stream's versions).
+ */
+export function withTerm(fired: FiredEvent, term: number): FiredEvent {
+  const meta = JSON.parse(encodedMetaOf(fired.event) ?? JSON.stringify(fired.event.meta ?? {})) as object;
+  const event = encodedEvent({
+    id: fired.event.id,
+    name: fired.event.name,
+    dataJson: encodedDataOf(fired.event) ?? JSON.stringify(fired.event.data ?? null),
+    metaJson: JSON.stringify({ ...meta, term }),
+    at: atOf(fired.event.at),
+  });
+  return { ...fired, event };
+}
+
+export function atOf(at: string | Date | undefined): string {
+  return typeof at === 'string' ? at : (at ?? new Date()).toISOString();
+}
