@@ -22,6 +22,7 @@ import type { Benchmark } from './lib/benchmark.js';
 import { environment } from './lib/environment.js';
 import { removeAllDatabaseFiles } from './lib/files.js';
 import { formatTable, type BenchmarkResult } from './lib/report.js';
+import { electedBenchmarks } from './elected-actors.js';
 import { leadersBenchmarks } from './leaders.js';
 import { liveBenchmarks } from './live-actor.js';
 import { postgresAppends } from './postgres-appends.js';
@@ -38,6 +39,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   postgresNotify,
   ...liveBenchmarks,
   ...leadersBenchmarks,
+  ...electedBenchmarks,
 ];
 
 const RESULTS_DIRECTORY = fileURLToPath(new URL('./results/', import.meta.url));
