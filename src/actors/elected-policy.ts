@@ -54,6 +54,8 @@ const LONGEST_RETRY_MS = 2000;
 
 interface Awaiting {
   readonly fired: FiredEvent;
+  /** The newest leader's term this node knew of when it last found the request unserved. */
+  leaderTerm: number;
   /** The version of its request record (0 until stored). */
   requestVersion: number;
   /** When it was sent, or last found unserved (`performance.now()`). */
@@ -74,6 +76,8 @@ export class ElectedPolicy implements KindPolicy {
   #term: number | undefined;
   /** The leader said it left: the next request also asks for the lease. */
   #leaderGone = false;
+  /** The newest leader's term this node has heard of (its `elected` record, a refused campaign). */
+  #leaderTerm = 0;
   /** This actor's requests, by event id, until the leader's event is applied here or refused. */
   readonly #awaiting = new Map<string, Awaiting>();
   #requestTimer: NodeJS.Timeout | undefined;
@@ -213,8 +217,9 @@ export class ElectedPolicy implements KindPolicy {
       {
         onElected: (term) => this.#elected(term),
         onDeposed: (reason) => this.#deposed(reason),
-        onRefused: () => {
+        onRefused: (held) => {
           this.#leaderGone = false;
+          this.#leaderTerm = Math.max(this.#leaderTerm, held.term);
           this.#followIfIdle();
         },
       },
@@ -400,7 +405,12 @@ export class ElectedPolicy implements KindPolicy {
       });
     });
     const sentAt = performance.now();
-    const waiting = batch.map((fired): Awaiting => ({ fired, requestVersion: 0, sentAt }));
+    const waiting = batch.map((fired): Awaiting => ({
+      fired,
+      requestVersion: 0,
+      sentAt,
+      leaderTerm: this.#leaderTerm,
+    }));
     for (const each of waiting) {
       this.#awaiting.set(each.fired.event.id, each);
       machinery.track(each.fired.promise);
@@ -450,7 +460,12 @@ export class ElectedPolicy implements KindPolicy {
       } else {
         const lease = await this.#machinery.container.store.readLease(this.#leaseName);
         const holder = lease.held;
-        if (holder === undefined || holder.holder === this.#keeper.holder) {
+        if (holder !== undefined && holder.term > oldest.leaderTerm) {
+          // A leader newer than the one the request waited on (another requester took over a
+          // moment ago): it gets a whole period before anyone blames it.
+          this.#leaderTerm = Math.max(this.#leaderTerm, holder.term);
+          for (const each of this.#awaiting.values()) each.leaderTerm = this.#leaderTerm;
+        } else if (holder === undefined || holder.holder === this.#keeper.holder) {
           // Nobody leads (or this process's other instance does): ask as usual.
           if (this.#campaign === undefined) this.#startCampaign();
           else this.#campaign.retryNow();
@@ -514,6 +529,10 @@ export class ElectedPolicy implements KindPolicy {
         requested = true;
       } else if (record.kind === 'elected') {
         this.#leaderGone = false;
+        this.#leaderTerm = Math.max(this.#leaderTerm, record.term);
+        // A new leader gets a whole period to serve what waits, before anyone blames it.
+        const now = performance.now();
+        for (const each of this.#awaiting.values()) each.sentAt = Math.max(each.sentAt, now);
         // A successor took over: this leader stops before its next append is refused.
         const term = this.#term;
         if (term !== undefined && record.term > term) this.#stepDown(term);

@@ -330,4 +330,30 @@ describe('TickActor', () => {
     await Promise.all([again.Dispose(), metronome.Dispose()]);
     await store.close();
   });
+
+  it('after its leader dies, the followers waiting on requests elect one successor, not one each', async () => {
+    const [a, b, c] = sqliteNodes(3) as [EventStore, EventStore, EventStore];
+    const leader = await new Wallet('w-succession', createContainer({ store: a })).Load();
+    await eventually(() => expect(leader.isLeader).toBe(true));
+    const followers = await Promise.all(
+      [b, c].map((store) => new Wallet('w-succession', createContainer({ store })).Load()),
+    );
+    await followers[0]!.Deposit(1);
+    // The leader's process dies: its store goes away under it, its lease is left to be taken over.
+    await a.close();
+    // Both followers fire at once, and keep firing while the successor takes over.
+    const firing: Array<Promise<unknown>> = [];
+    for (let round = 0; round < 30; round++) {
+      for (const follower of followers) firing.push(follower.Deposit(1));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await Promise.all(firing);
+    const elected = (await b.readStream('$requests:w-succession')).filter(
+      (record) => record.name === 'elected',
+    );
+    // The first leader's, then exactly one successor's.
+    expect(elected).toHaveLength(2);
+    await Promise.all(followers.map((follower) => follower.Dispose()));
+    await Promise.all([b.close(), c.close()]);
+  });
 });
