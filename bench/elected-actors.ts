@@ -33,31 +33,30 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OneActor, type EventStore, type StoredEvent, type TickData } from '../src/index.js';
+import {
+  ENGINE_NAMES,
+  enginesToRun,
+  OBSERVER_POLL_MS,
+  openArena,
+  SQLITE_DEFAULT_POLL_MS,
+  type Arena as StoreArena,
+  type Engine,
+  type EngineChoice,
+} from './lib/arena.js';
 import type { Benchmark, BenchmarkOptions } from './lib/benchmark.js';
+import { Parts, percentiles, sampledRow, type LeaderPart } from './lib/durations.js';
 import { ElectedPool } from './lib/elected-pool.js';
 import {
   formatElectedTables,
-  percentiles,
   type ElectedBenchmarkResult,
   type ElectedCheck,
-  type LeaderPart,
   type RoundTripRow,
   type SuccessionRow,
   type TickRow,
 } from './lib/elected-report.js';
 import { ElectedWatch, REQUEST_STREAM_PREFIX, termOf, type Heard } from './lib/elected-watch.js';
-import { freshDatabaseFile, removeDatabaseFile } from './lib/files.js';
 import { machineMillis } from './lib/live-actors.js';
 import type { WorkerMessage } from './lib/live-processes.js';
-import {
-  describePostgresUrl,
-  dropSchema,
-  freshSchemaName,
-  LIVE_POSTGRES_URL,
-  openStore,
-  postgresServerInfo,
-  type StoreDescription,
-} from './lib/live-stores.js';
 import type { PingData } from './workers/elected-worker.js';
 
 const PROCESSES = 3;
@@ -69,116 +68,46 @@ const TICK_TARGET_MS = 20;
 const ROUND_TRIP_TARGET_MS = 10;
 /** Connections per worker's PostgreSQL pool. */
 const WORKER_POOL_SIZE = 4;
-/** The store's default poll of the file, which the workers keep unless a case says otherwise. */
-const SQLITE_WORKER_POLL_MS = 10;
 /** How long a new leader may take to be heard before the run is declared broken. */
 const SUCCESSION_TIMEOUT_MS = 15_000;
 
-type Engine = 'sqlite' | 'postgres';
-const ENGINE_NAMES: Record<Engine, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
-
 /** One case's shared store: what the workers open, and the parent's own connection watching the id. */
-interface Arena {
-  readonly description: StoreDescription;
-  readonly observer: EventStore;
-  readonly watch: ElectedWatch;
-  dispose(): Promise<void>;
-}
+type Arena = StoreArena<ElectedWatch>;
 
-async function openArena(
+function openElectedArena(
   engine: Engine,
   label: string,
   id: string,
   options: BenchmarkOptions,
-  sqlitePollMs = SQLITE_WORKER_POLL_MS,
+  sqlitePollMs = SQLITE_DEFAULT_POLL_MS,
 ): Promise<Arena> {
-  let description: StoreDescription;
-  let observed: StoreDescription;
-  let remove: () => Promise<void>;
-  if (engine === 'sqlite') {
-    const file = freshDatabaseFile(`elected-${label}`);
-    description = { engine, file, pollIntervalMs: sqlitePollMs, synchronous: options.synchronous };
-    // The parent is an instrument: it polls every millisecond, so that it adds little.
-    observed = { ...description, pollIntervalMs: 1 };
-    remove = async () => removeDatabaseFile(file);
-  } else {
-    const schema = freshSchemaName(`elected_${label}`);
-    description = { engine, connectionString: LIVE_POSTGRES_URL, schema, poolSize: WORKER_POOL_SIZE };
-    observed = description;
-    remove = () => dropSchema(schema);
-  }
-  let observer: EventStore | undefined;
-  try {
-    // Opened before any worker, so that the tables or the schema are created once.
-    observer = await openStore(observed);
-    const watch = await ElectedWatch.start(observer, id);
-    const opened = observer;
-    return {
-      description,
-      observer,
-      watch,
-      dispose: async () => {
-        await watch.close();
-        await opened.close();
-        await remove();
-      },
-    };
-  } catch (error) {
-    await observer?.close().catch(() => undefined);
-    await remove().catch(() => undefined);
-    throw error;
-  }
+  return openArena(
+    engine,
+    { file: `elected-${label}`, schema: `elected_${label}`, sqlitePollMs, poolSize: WORKER_POOL_SIZE },
+    options,
+    (observer) => ElectedWatch.start(observer, id),
+  );
 }
 
 /** The engines to run: SQLite always, PostgreSQL when its server answers (else a note says why not). */
-async function enginesToRun(
+function electedEngines(
   benchmark: string,
   options: BenchmarkOptions,
   notes: string[],
-): Promise<{ engines: Engine[]; settings: Record<string, unknown> }> {
-  const server = await postgresServerInfo();
-  const settings: Record<string, unknown> = {
-    processes: PROCESSES,
-    actorSettings: 'defaults',
-    requestTimeoutMs: OneActor.requestTimeoutMs,
-    leaseTtlMs: OneActor.leaseTtlMs,
-    sqliteSynchronous: options.synchronous,
-    sqliteWorkerPollMs: SQLITE_WORKER_POLL_MS,
-    sqliteObserverPollMs: 1,
-  };
-  if (!('unreachable' in server)) {
-    return {
-      engines: ['sqlite', 'postgres'],
-      settings: {
-        ...settings,
-        postgres: describePostgresUrl(),
-        postgresVersion: server.version,
-        postgresSynchronousCommit: server.synchronousCommit,
-        postgresPoolSizePerProcess: WORKER_POOL_SIZE,
-      },
-    };
-  }
-  const note =
-    `PostgreSQL skipped: no server at ${describePostgresUrl()} (${server.unreachable}); ` +
-    'set OMNISCIENT_BENCH_POSTGRES_URL or OMNISCIENT_PG_URL';
-  options.progress(`${benchmark}: ${note}`);
-  notes.push(note);
-  return { engines: ['sqlite'], settings };
-}
-
-/** Durations by stage, one sample per succession or request. */
-class Parts {
-  readonly #samples = new Map<string, number[]>();
-
-  add(name: string, millis: number): void {
-    const samples = this.#samples.get(name) ?? [];
-    samples.push(millis);
-    this.#samples.set(name, samples);
-  }
-
-  summary(): LeaderPart[] {
-    return [...this.#samples].map(([name, samples]) => ({ name, ...percentiles(samples) }));
-  }
+): Promise<EngineChoice> {
+  return enginesToRun(benchmark, options, notes, {
+    settings: {
+      processes: PROCESSES,
+      actorSettings: 'defaults',
+      requestTimeoutMs: OneActor.requestTimeoutMs,
+      leaseTtlMs: OneActor.leaseTtlMs,
+      sqliteSynchronous: options.synchronous,
+      sqliteWorkerPollMs: SQLITE_DEFAULT_POLL_MS,
+      sqliteObserverPollMs: OBSERVER_POLL_MS,
+    },
+    poolSize: WORKER_POOL_SIZE,
+    skipped: 'PostgreSQL',
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -214,7 +143,7 @@ async function runSuccessions(
 ): Promise<SuccessionRow> {
   const name = `${kind.title}, ${ENGINE_NAMES[engine]}`;
   const id = `one-${kind.label}`;
-  const arena = await openArena(engine, kind.label, id, options);
+  const arena = await openElectedArena(engine, kind.label, id, options);
   const pool = new ElectedPool({
     config: { store: arena.description, kind: 'one', id },
     onStart: (worker) => worker.send('fire-every', { intervalMs: BEAT_INTERVAL_MS }),
@@ -259,19 +188,13 @@ async function runSuccessions(
     countElections();
     await pool.stop();
     const { check, terms, warnings } = await checkServed(arena.observer, id, samples, kind.changes, quiet);
-    const stats = percentiles(samplesMs);
     // Another follower whose request still waited took the lease from the successor as well.
     const doubled = elections.filter((count) => count > 1).length;
     if (doubled > 0) {
       check.summary += `; after ${doubled} of ${samples} ${kind.changes} a second follower took the lease over too`;
     }
     return {
-      name,
-      samplesMs,
-      ...stats,
-      targetMs: kind.targetMs,
-      met: stats.p99 < kind.targetMs,
-      parts: parts.summary(),
+      ...sampledRow(name, samplesMs, kind.targetMs, parts),
       backlogs,
       elections,
       terms,
@@ -463,7 +386,7 @@ function successionBenchmark(name: string, kind: SuccessionKind, succeed: Succee
     formatTable: formatElectedTables,
     async run(options): Promise<ElectedBenchmarkResult> {
       const notes: string[] = [];
-      const { engines, settings } = await enginesToRun(name, options, notes);
+      const { engines, settings } = await electedEngines(name, options, notes);
       const samples = options.quick ? 5 : 20;
       const successions: SuccessionRow[] = [];
       for (const engine of engines) {
@@ -518,7 +441,7 @@ async function runTicks(
   const name = `every ${resolutionMs} ms, ${ENGINE_NAMES[engine]}`;
   const id = `ticks-${resolutionMs}`;
   options.progress(`leaders-tick-lateness: ${name}: ${count} ticks`);
-  const arena = await openArena(engine, `ticks_${resolutionMs}`, id, options);
+  const arena = await openElectedArena(engine, `ticks_${resolutionMs}`, id, options);
   const pool = new ElectedPool({ config: { store: arena.description, kind: 'tick', id, resolutionMs } });
   try {
     await pool.start(PROCESSES);
@@ -620,7 +543,7 @@ export const tickLateness: Benchmark = {
   formatTable: formatElectedTables,
   async run(options): Promise<ElectedBenchmarkResult> {
     const notes: string[] = [];
-    const { engines, settings } = await enginesToRun('leaders-tick-lateness', options, notes);
+    const { engines, settings } = await electedEngines('leaders-tick-lateness', options, notes);
     const plans = options.quick
       ? [
           { resolutionMs: 100, count: 50 },
@@ -676,7 +599,7 @@ async function runRoundTrip(
   const name = `${kind === 'one' ? 'OneActor' : 'LiveActor'}, ${where}`;
   const id = `${kind}-round-trip`;
   options.progress(`leaders-round-trip: ${name}: ${count} requests after ${warmup} of warm-up`);
-  const arena = await openArena(engine, `${kind}_rt_${sqlitePollMs}`, id, options, sqlitePollMs);
+  const arena = await openElectedArena(engine, `${kind}_rt_${sqlitePollMs}`, id, options, sqlitePollMs);
   const pool = new ElectedPool({ config: { store: arena.description, kind, id, pings: count } });
   try {
     await pool.start(PROCESSES);
@@ -796,12 +719,12 @@ export const roundTrip: Benchmark = {
   formatTable: formatElectedTables,
   async run(options): Promise<ElectedBenchmarkResult> {
     const notes: string[] = [];
-    const { engines, settings } = await enginesToRun('leaders-round-trip', options, notes);
+    const { engines, settings } = await electedEngines('leaders-round-trip', options, notes);
     const count = options.quick ? 200 : 1_000;
     const warmup = 50;
     const roundTrips: RoundTripRow[] = [];
     for (const engine of engines) {
-      const polls = engine === 'sqlite' ? [SQLITE_WORKER_POLL_MS, 1] : [0];
+      const polls = engine === 'sqlite' ? [SQLITE_DEFAULT_POLL_MS, 1] : [0];
       for (const poll of polls) {
         for (const kind of ['one', 'live'] as const) {
           roundTrips.push(await runRoundTrip(engine, kind, poll, count, warmup, options));

@@ -22,29 +22,22 @@
  * (TickActor) and the request round trip are measured in `bench/elected-actors.ts`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EventStore } from '../src/index.js';
 import { DEFAULT_LEASE_TTL_MS, RETRY_JITTER_MS } from '../src/leadership/lease-timing.js';
-import type { Benchmark, BenchmarkOptions } from './lib/benchmark.js';
-import { freshDatabaseFile, removeDatabaseFile } from './lib/files.js';
 import {
-  formatLeaderTables,
-  percentiles,
-  type LeaderBenchmarkResult,
-  type LeaderPart,
-  type LeaderRow,
-} from './lib/leader-report.js';
+  ENGINE_NAMES,
+  enginesToRun,
+  OBSERVER_POLL_MS,
+  openArena,
+  SQLITE_DEFAULT_POLL_MS,
+  type Arena as StoreArena,
+  type Engine,
+} from './lib/arena.js';
+import type { Benchmark, BenchmarkOptions } from './lib/benchmark.js';
+import { Parts, sampledRow } from './lib/durations.js';
+import { formatLeaderTables, type LeaderBenchmarkResult, type LeaderRow } from './lib/leader-report.js';
 import { LeaderPool, messageForTerm } from './lib/leader-pool.js';
 import { machineMillis } from './lib/live-actors.js';
 import type { WorkerMessage } from './lib/live-processes.js';
-import {
-  describePostgresUrl,
-  dropSchema,
-  freshSchemaName,
-  LIVE_POSTGRES_URL,
-  openStore,
-  postgresServerInfo,
-  type StoreDescription,
-} from './lib/live-stores.js';
 import { checkTerms, TermWatch } from './lib/term-watch.js';
 
 const LEASE = 'leaders-bench';
@@ -58,107 +51,8 @@ const WORKER_POOL_SIZE = 4;
 /** How long a new leader may take to be heard before the run is declared broken. */
 const SUCCESSION_TIMEOUT_MS = 15_000;
 
-type Engine = 'sqlite' | 'postgres';
-const ENGINE_NAMES: Record<Engine, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
-
 /** One engine's shared store: what the workers open, and the parent's own connection watching it. */
-interface Arena {
-  readonly description: StoreDescription;
-  readonly observer: EventStore;
-  readonly watch: TermWatch;
-  dispose(): Promise<void>;
-}
-
-async function openArena(engine: Engine, label: string, options: BenchmarkOptions): Promise<Arena> {
-  let description: StoreDescription;
-  let observed: StoreDescription;
-  let remove: () => Promise<void>;
-  if (engine === 'sqlite') {
-    const file = freshDatabaseFile(`leaders-${label}`);
-    // The workers poll at the store's default; the parent, an instrument, every millisecond.
-    description = { engine, file, pollIntervalMs: 10, synchronous: options.synchronous };
-    observed = { ...description, pollIntervalMs: 1 };
-    remove = async () => removeDatabaseFile(file);
-  } else {
-    const schema = freshSchemaName(`leaders_${label}`);
-    description = { engine, connectionString: LIVE_POSTGRES_URL, schema, poolSize: WORKER_POOL_SIZE };
-    observed = description;
-    remove = () => dropSchema(schema);
-  }
-  let observer: EventStore | undefined;
-  try {
-    // Opened before any worker, so that the tables or the schema are created once.
-    observer = await openStore(observed);
-    const watch = await TermWatch.start(observer, STREAM);
-    const opened = observer;
-    return {
-      description,
-      observer,
-      watch,
-      dispose: async () => {
-        await watch.close();
-        await opened.close();
-        await remove();
-      },
-    };
-  } catch (error) {
-    await observer?.close().catch(() => undefined);
-    await remove().catch(() => undefined);
-    throw error;
-  }
-}
-
-/** The engines to run: SQLite always, PostgreSQL when its server answers (else a note says why not). */
-async function enginesToRun(
-  benchmark: string,
-  options: BenchmarkOptions,
-  notes: string[],
-): Promise<{ engines: Engine[]; settings: Record<string, unknown> }> {
-  const server = await postgresServerInfo();
-  const settings: Record<string, unknown> = {
-    processes: PROCESSES,
-    heartbeatMs: HEARTBEAT_MS,
-    leaseTiming: 'defaults',
-    ttlMs: DEFAULT_LEASE_TTL_MS,
-    retryJitterMs: RETRY_JITTER_MS,
-    sqliteSynchronous: options.synchronous,
-    sqliteWorkerPollMs: 10,
-    sqliteObserverPollMs: 1,
-  };
-  if (!('unreachable' in server)) {
-    return {
-      engines: ['sqlite', 'postgres'],
-      settings: {
-        ...settings,
-        postgres: describePostgresUrl(),
-        postgresVersion: server.version,
-        postgresSynchronousCommit: server.synchronousCommit,
-        postgresPoolSizePerProcess: WORKER_POOL_SIZE,
-      },
-    };
-  }
-  const note =
-    `PostgreSQL skipped: no server at ${describePostgresUrl()} (${server.unreachable}); ` +
-    'set OMNISCIENT_BENCH_POSTGRES_URL or OMNISCIENT_PG_URL';
-  options.progress(`${benchmark}: ${note}`);
-  notes.push(note);
-  return { engines: ['sqlite'], settings };
-}
-
-/** Durations by stage, one sample per kill or handover. */
-class Parts {
-  readonly #samples = new Map<string, number[]>();
-
-  add(name: string, millis: number): void {
-    const samples = this.#samples.get(name) ?? [];
-    samples.push(millis);
-    this.#samples.set(name, samples);
-  }
-
-  summary(): LeaderPart[] {
-    return [...this.#samples].map(([name, samples]) => ({ name, ...percentiles(samples) }));
-  }
-}
+type Arena = StoreArena<TermWatch>;
 
 /**
  * Runs `samples` successions on a fresh store of `engine` with three workers: `succeed` makes one
@@ -172,7 +66,16 @@ async function runEngine(
   succeed: (arena: Arena, pool: LeaderPool, parts: Parts) => Promise<number>,
 ): Promise<LeaderRow> {
   const name = `${kind.title}, ${ENGINE_NAMES[engine]}`;
-  const arena = await openArena(engine, kind.label, options);
+  const arena = await openArena(
+    engine,
+    {
+      file: `leaders-${kind.label}`,
+      schema: `leaders_${kind.label}`,
+      poolSize: WORKER_POOL_SIZE,
+    },
+    options,
+    (observer) => TermWatch.start(observer, STREAM),
+  );
   const pool = new LeaderPool({
     store: arena.description,
     lease: LEASE,
@@ -192,16 +95,7 @@ async function runEngine(
     }
     await pool.stop();
     const check = checkTerms(await arena.observer.readStream(STREAM));
-    const stats = percentiles(samplesMs);
-    return {
-      name,
-      samplesMs,
-      ...stats,
-      targetMs: kind.targetMs,
-      met: stats.p99 < kind.targetMs,
-      parts: parts.summary(),
-      check,
-    };
+    return { ...sampledRow(name, samplesMs, kind.targetMs, parts), check };
   } finally {
     await pool.stop();
     await arena.dispose();
@@ -262,7 +156,20 @@ function leadersBenchmark(
     formatTable: formatLeaderTables,
     async run(options): Promise<LeaderBenchmarkResult> {
       const notes: string[] = [];
-      const { engines, settings } = await enginesToRun(name, options, notes);
+      const { engines, settings } = await enginesToRun(name, options, notes, {
+        settings: {
+          processes: PROCESSES,
+          heartbeatMs: HEARTBEAT_MS,
+          leaseTiming: 'defaults',
+          ttlMs: DEFAULT_LEASE_TTL_MS,
+          retryJitterMs: RETRY_JITTER_MS,
+          sqliteSynchronous: options.synchronous,
+          sqliteWorkerPollMs: SQLITE_DEFAULT_POLL_MS,
+          sqliteObserverPollMs: OBSERVER_POLL_MS,
+        },
+        poolSize: WORKER_POOL_SIZE,
+        skipped: 'PostgreSQL',
+      });
       const samples = options.quick ? 5 : 20;
       const rows: LeaderRow[] = [];
       for (const engine of engines) {

@@ -25,19 +25,9 @@ import {
   type LiveLatencyRow,
   type LiveMemoryRow,
 } from './lib/live-report.js';
-import {
-  describePostgresUrl,
-  dropSchema,
-  freshSchemaName,
-  listeningConnections,
-  LIVE_POSTGRES_URL,
-  openStore,
-  postgresServerInfo,
-  type PostgresServerInfo,
-  type StoreDescription,
-} from './lib/live-stores.js';
+import { listeningConnections, openStore, type StoreDescription } from './lib/live-stores.js';
+import { caseStore, enginesToRun, type CaseStore, type Engine, type EngineChoice } from './lib/arena.js';
 import type { Benchmark, BenchmarkOptions } from './lib/benchmark.js';
-import { freshDatabaseFile, removeDatabaseFile } from './lib/files.js';
 import { summarize } from './lib/measure.js';
 import { quantile } from './lib/report-postgres.js';
 import { depositEvents } from './lib/workload.js';
@@ -55,77 +45,30 @@ const CONFLICT_PROCESSES = 8;
  */
 const CONFLICT_ROUNDS = 2;
 
-type Engine = 'sqlite' | 'postgres';
-
 /** A store of `engine` for one case, made ready (schema created) before any worker opens it. */
-interface CaseStore {
-  readonly description: StoreDescription;
-  dispose(): Promise<void>;
-}
-
-async function caseStore(
+function liveCaseStore(
   engine: Engine,
   label: string,
   options: BenchmarkOptions,
-  pollIntervalMs = 10,
+  pollIntervalMs?: number,
 ): Promise<CaseStore> {
-  if (engine === 'sqlite') {
-    const file = freshDatabaseFile(`live-${label}`);
-    const description: StoreDescription = {
-      engine: 'sqlite',
-      file,
-      pollIntervalMs,
-      synchronous: options.synchronous,
-    };
-    // Creates the tables once, so that the workers do not race to.
-    await (await openStore(description)).close();
-    return { description, dispose: async () => removeDatabaseFile(file) };
-  }
-  const schema = freshSchemaName(label);
-  const description: StoreDescription = {
-    engine: 'postgres',
-    connectionString: LIVE_POSTGRES_URL,
-    schema,
-    poolSize: WORKER_POOL_SIZE,
-  };
-  try {
-    await (await openStore(description)).close();
-  } catch (error) {
-    await dropSchema(schema).catch(() => undefined);
-    throw error;
-  }
-  return { description, dispose: () => dropSchema(schema) };
+  return caseStore(
+    engine,
+    { file: `live-${label}`, schema: label, sqlitePollMs: pollIntervalMs, poolSize: WORKER_POOL_SIZE },
+    options,
+  );
 }
 
 /**
  * The engines to run, SQLite always and PostgreSQL when its server answers (otherwise a note says
  * why its rows are missing), and the settings to save with the results.
  */
-async function enginesToRun(
-  benchmark: string,
-  options: BenchmarkOptions,
-  notes: string[],
-): Promise<{ engines: Engine[]; settings: Record<string, unknown> }> {
-  const server: PostgresServerInfo = await postgresServerInfo();
-  const settings: Record<string, unknown> = { sqliteSynchronous: options.synchronous };
-  if (!('unreachable' in server)) {
-    return {
-      engines: ['sqlite', 'postgres'],
-      settings: {
-        ...settings,
-        postgres: describePostgresUrl(),
-        postgresVersion: server.version,
-        postgresSynchronousCommit: server.synchronousCommit,
-        postgresPoolSizePerProcess: WORKER_POOL_SIZE,
-      },
-    };
-  }
-  const note =
-    `PostgreSQL rows skipped: no server at ${describePostgresUrl()} (${server.unreachable}); ` +
-    'set OMNISCIENT_BENCH_POSTGRES_URL or OMNISCIENT_PG_URL';
-  options.progress(`${benchmark}: ${note}`);
-  notes.push(note);
-  return { engines: ['sqlite'], settings };
+function liveEngines(benchmark: string, options: BenchmarkOptions, notes: string[]): Promise<EngineChoice> {
+  return enginesToRun(benchmark, options, notes, {
+    settings: { sqliteSynchronous: options.synchronous },
+    poolSize: WORKER_POOL_SIZE,
+    skipped: 'PostgreSQL rows',
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -205,10 +148,10 @@ export const liveLatency: Benchmark = {
     const count = options.quick ? 1_000 : 10_000;
     const warmup = options.quick ? 50 : 200;
     const notes: string[] = [];
-    const { engines, settings } = await enginesToRun('live-latency', options, notes);
+    const { engines, settings } = await liveEngines('live-latency', options, notes);
     const latencies: LiveLatencyRow[] = [];
     for (const pollIntervalMs of [10, 1]) {
-      const store = await caseStore('sqlite', 'latency', options, pollIntervalMs);
+      const store = await liveCaseStore('sqlite', 'latency', options, pollIntervalMs);
       try {
         latencies.push(
           await measureLatency(
@@ -225,7 +168,7 @@ export const liveLatency: Benchmark = {
       }
     }
     if (engines.includes('postgres')) {
-      const store = await caseStore('postgres', 'latency', options);
+      const store = await liveCaseStore('postgres', 'latency', options);
       try {
         latencies.push(
           await measureLatency(
@@ -438,10 +381,10 @@ export const liveConflicts: Benchmark = {
     const perProcess = options.quick ? 100 : 500;
     const rounds = options.quick ? 1 : CONFLICT_ROUNDS;
     const notes: string[] = [];
-    const { engines, settings } = await enginesToRun('live-conflicts', options, notes);
+    const { engines, settings } = await liveEngines('live-conflicts', options, notes);
     const conflicts: LiveConflictRow[] = [];
     for (const engine of engines) {
-      const store = await caseStore(engine, 'conflicts', options);
+      const store = await liveCaseStore(engine, 'conflicts', options);
       try {
         conflicts.push(
           await measureConflicts(
@@ -553,10 +496,10 @@ export const liveMemory: Benchmark = {
     const count = options.quick ? 2_000 : 10_000;
     const eventsPerStream = 3;
     const notes: string[] = [];
-    const { engines, settings } = await enginesToRun('live-memory', options, notes);
+    const { engines, settings } = await liveEngines('live-memory', options, notes);
     const memory: LiveMemoryRow[] = [];
     for (const engine of engines) {
-      const store = await caseStore(engine, 'memory', options);
+      const store = await liveCaseStore(engine, 'memory', options);
       try {
         memory.push(
           await measureMemory(

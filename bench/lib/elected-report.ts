@@ -5,10 +5,8 @@
  * target, with where the time goes and what the checker found in the stored streams. The same rows
  * are written as JSON with every sample.
  */
-import { percentiles, type LeaderPart, type Percentiles } from './leader-report.js';
+import { partsTable, samplesTable, type LeaderPart, type Percentiles, type SampledRow } from './durations.js';
 import { layout, type BenchmarkResult } from './report.js';
-
-export { percentiles, type LeaderPart, type Percentiles };
 
 /** What a checker found in the stored streams after a run. */
 export interface ElectedCheck {
@@ -18,13 +16,7 @@ export interface ElectedCheck {
 }
 
 /** A OneActor's succession (failover after `kill -9`, or graceful handover), one sample per change. */
-export interface SuccessionRow extends Percentiles {
-  readonly name: string;
-  readonly samplesMs: readonly number[];
-  /** The goal for the 99th percentile. */
-  readonly targetMs: number;
-  readonly met: boolean;
-  readonly parts: readonly LeaderPart[];
+export interface SuccessionRow extends SampledRow {
   /** Requests stored but not served when the successor's `elected` record was stored, per sample. */
   readonly backlogs: readonly number[];
   /**
@@ -119,22 +111,7 @@ export function formatElectedTables(results: readonly BenchmarkResult[]): string
   const successions = elected.flatMap((result) => result.successions ?? []);
   const roundTrips = elected.flatMap((result) => result.roundTrips ?? []);
   if (successions.length > 0) {
-    tables.push(
-      layout(
-        ['OneActor', 'samples', 'p50', 'p90', 'p99', 'max', 'target', 'check'],
-        successions.map((row) => [
-          row.name,
-          String(row.samplesMs.length),
-          millis(row.p50),
-          millis(row.p90),
-          millis(row.p99),
-          millis(row.max),
-          `${row.met ? 'met' : 'MISSED'} (p99 < ${millis(row.targetMs)})`,
-          formatCheck(row.check),
-        ]),
-        [false, true, true, true, true, true, false, false],
-      ),
-    );
+    tables.push(samplesTable('OneActor', successions, millis, (row) => formatCheck(row.check)));
   }
   const ticks = elected.flatMap((result) => result.ticks ?? []);
   if (ticks.length > 0) {
@@ -196,21 +173,7 @@ export function formatElectedTables(results: readonly BenchmarkResult[]): string
     ...ticks.flatMap((row) => row.parts.map((part) => [`TickActor ${row.name}`, part] as const)),
     ...roundTrips.flatMap((row) => row.parts.map((part) => [`round trip, ${row.name}`, part] as const)),
   ];
-  if (parts.length > 0) {
-    tables.push(
-      layout(
-        ['where the time goes', 'p50', 'p90', 'p99', 'max'],
-        parts.map(([name, part]) => [
-          `${name}: ${part.name}`,
-          millis(part.p50),
-          millis(part.p90),
-          millis(part.p99),
-          millis(part.max),
-        ]),
-        [false, true, true, true, true],
-      ),
-    );
-  }
+  if (parts.length > 0) tables.push(partsTable(parts, millis));
   const notes = new Set(
     elected.flatMap((result) => result.notes.map((note) => `${result.benchmark}: ${note}`)),
   );

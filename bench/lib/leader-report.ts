@@ -4,31 +4,11 @@
  * the target, where that time went, and what the checker found in the stored stream. The same rows
  * are written as JSON with every sample.
  */
-import { quantile } from './report-postgres.js';
-import { layout, type BenchmarkResult } from './report.js';
+import { partsTable, samplesTable, type SampledRow } from './durations.js';
+import type { BenchmarkResult } from './report.js';
 import type { TermCheck } from './term-watch.js';
 
-/** Percentiles of a set of durations, in milliseconds. */
-export interface Percentiles {
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly max: number;
-}
-
-/** One stage of the measured time, with its own percentiles: "where the time goes". */
-export interface LeaderPart extends Percentiles {
-  readonly name: string;
-}
-
-export interface LeaderRow extends Percentiles {
-  /** The case and the engine, e.g. `failover after kill -9, SQLite`. */
-  readonly name: string;
-  readonly samplesMs: readonly number[];
-  /** The goal for the 99th percentile. */
-  readonly targetMs: number;
-  readonly met: boolean;
-  readonly parts: readonly LeaderPart[];
+export interface LeaderRow extends SampledRow {
   readonly check: TermCheck;
 }
 
@@ -36,13 +16,6 @@ export interface LeaderBenchmarkResult extends BenchmarkResult {
   readonly rows: readonly LeaderRow[];
   /** What was not measured and why. */
   readonly notes: readonly string[];
-}
-
-/** Milliseconds to the microsecond: the clock reads finer, the machine is not that steady. */
-export function percentiles(samples: readonly number[]): Percentiles {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => Math.round(quantile(sorted, q) * 1000) / 1000;
-  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) };
 }
 
 function millis(value: number): string {
@@ -61,35 +34,11 @@ export function formatLeaderTables(results: readonly BenchmarkResult[]): string 
   const rows = leaders.flatMap((result) => result.rows);
   const tables: string[] = [];
   if (rows.length > 0) {
+    tables.push(samplesTable('leaders', rows, millis, formatCheck));
     tables.push(
-      layout(
-        ['leaders', 'samples', 'p50', 'p90', 'p99', 'max', 'target', 'check'],
-        rows.map((row) => [
-          row.name,
-          String(row.samplesMs.length),
-          millis(row.p50),
-          millis(row.p90),
-          millis(row.p99),
-          millis(row.max),
-          `${row.met ? 'met' : 'MISSED'} (p99 < ${millis(row.targetMs)})`,
-          formatCheck(row),
-        ]),
-        [false, true, true, true, true, true, false, false],
-      ),
-    );
-    tables.push(
-      layout(
-        ['where the time goes', 'p50', 'p90', 'p99', 'max'],
-        rows.flatMap((row) =>
-          row.parts.map((part) => [
-            `${row.name}: ${part.name}`,
-            millis(part.p50),
-            millis(part.p90),
-            millis(part.p99),
-            millis(part.max),
-          ]),
-        ),
-        [false, true, true, true, true],
+      partsTable(
+        rows.flatMap((row) => row.parts.map((part) => [row.name, part] as const)),
+        millis,
       ),
     );
   }
