@@ -82,6 +82,22 @@ async function eachFiresMore(workers: readonly WorkerProcess[], more: number): P
   );
 }
 
+/** Asks every worker whether it leads, until exactly one does (an election may be under way). */
+async function currentLeader(workers: readonly WorkerProcess[]): Promise<WorkerProcess> {
+  for (;;) {
+    const asked = workers.map((worker) => worker.messagesOf('status').length);
+    for (const worker of workers) worker.send('status');
+    await Promise.all(
+      workers.map((worker, index) =>
+        worker.until(() => worker.messagesOf('status').length > (asked[index] as number)),
+      ),
+    );
+    const leaders = workers.filter((worker) => worker.messagesOf('status').at(-1)?.['isLeader'] === true);
+    if (leaders.length === 1) return leaders[0] as WorkerProcess;
+    await sleep(50);
+  }
+}
+
 /** Whether the process is stopped (SIGSTOP), as Linux reports it. */
 function isStopped(pid: number): boolean {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -232,14 +248,16 @@ function describeOneActorCluster(engine: ClusterEngine): void {
       async () => {
         const workers = startNodes('fast');
         await cluster.go();
-        const { worker: paused } = await leaderAmong(workers);
+        await leaderAmong(workers);
         await eachFiresMore(workers, 10);
 
-        const others = workers.filter((worker) => worker !== paused);
         // Everything quiet, so that nothing is under way in the leader when it is paused: the
         // first thing it does when it wakes is to append its queued Fires under its old term.
         for (const worker of workers) worker.send('hold');
         await Promise.all(workers.map((worker) => worker.message('held')));
+        // The leader now (on a busy machine a slow leader may have been replaced while firing).
+        const paused = await currentLeader(workers);
+        const others = workers.filter((worker) => worker !== paused);
         paused.send('freeze', { count: 5 });
         await untilStopped(paused.pid as number);
         const pausedAt = Date.now();

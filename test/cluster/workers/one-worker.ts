@@ -9,7 +9,7 @@
  * error's code) or reports to the error hook (`error`), so the parent can see a leader fenced out.
  *
  * `hold` pauses the firers and waits until every `Fire` has settled (`held`); `resume` restarts
- * them. `freeze` (sent to a held node) fires `count` more events without waiting for them and then
+ * them; `status` says whether this node leads now. `freeze` (sent to a held node) fires `count` more events without waiting for them and then
  * stops this process with SIGSTOP itself, before anything of them is appended: a leader paused
  * (a GC pause, a VM stall) with fires of its own queued and nothing else under way, so that the
  * first thing it does when it wakes is to append them under its old term. Stopping itself, at
@@ -124,6 +124,8 @@ failOn(async () => {
       held ??= new Promise<void>((resolve) => (release = resolve));
       while (firing.size > 0) await Promise.all([...firing]);
       report('held', {});
+    } else if (command.type === 'status') {
+      report('status', { isLeader: ledger.isLeader });
     } else if (command.type === 'resume') {
       release();
       held = undefined;
