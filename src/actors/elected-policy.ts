@@ -87,6 +87,8 @@ export class ElectedPolicy implements KindPolicy {
   /** Serving runs once at a time; a request heard meanwhile asks for one more round. */
   #serving = false;
   #serveAgain = false;
+  /** A round asked for meanwhile that must read the store (a timeout, a retry), not only what was heard. */
+  #serveAgainFromStore = false;
   #retryTimer: NodeJS.Timeout | undefined;
   #failedAttempts = 0;
   #watch: Promise<LiveWatch> | undefined;
@@ -307,19 +309,26 @@ export class ElectedPolicy implements KindPolicy {
     return applied;
   }
 
-  #scheduleServing(): void {
+  /** `fromHeard`: prompted by records the live feed delivered (see `RequestServer.serve`). */
+  #scheduleServing(fromHeard = false): void {
     if (this.#serving) {
       this.#serveAgain = true;
+      this.#serveAgainFromStore ||= !fromHeard;
       return;
     }
     this.#serving = true;
     this.#inLane(async () => {
       try {
+        let heard = fromHeard;
         do {
           this.#serveAgain = false;
           const term = this.#term;
           if (term === undefined || this.#disposing) return;
-          if (!(await this.#server.serve(term))) throw new Error('other writers kept the requests moving');
+          if (!(await this.#server.serve(term, heard))) {
+            throw new Error('other writers kept the requests moving');
+          }
+          heard = !this.#serveAgainFromStore;
+          this.#serveAgainFromStore = false;
           this.#failedAttempts = 0;
         } while (this.#serveAgain);
       } catch (error) {
@@ -512,6 +521,8 @@ export class ElectedPolicy implements KindPolicy {
 
   /** Records of the request stream: `live` when the feed brings them now, not read back from the past. */
   #hearRecords(records: readonly StoredEvent[], live: boolean): void {
+    // Only a leader serves from what it heard; a follower keeps nothing.
+    if (live && this.#term !== undefined) this.#server.hear(records);
     let requested = false;
     for (const stored of records) {
       const record = readRequestRecord(stored);
@@ -545,7 +556,7 @@ export class ElectedPolicy implements KindPolicy {
         }
       }
     }
-    if (requested && this.#term !== undefined) this.#scheduleServing();
+    if (requested && this.#term !== undefined) this.#scheduleServing(true);
   }
 
   // ---- events as stored ---------------------------------------------------------------------

@@ -57,65 +57,83 @@ export class RequestServer {
   /** While leading in `#term`: every request below this one is answered (a memo of one term's rounds). */
   #term: number | undefined;
   #answeredBelow = 1;
+  /**
+   * Records of the request stream heard from the live feed (in version order, without gaps) from
+   * `#answeredBelow` on: after a term's first round, which reads the store, a round can take its
+   * requests from here instead of reading them again. No refusal of an earlier leader can land
+   * after this leader's `elected` record (it is fenced), so nothing the store holds beyond what was
+   * heard can answer a request that was heard.
+   */
+  #heard: StoredEvent[] = [];
 
   constructor(host: ServingHost) {
     this.#host = host;
   }
 
+  /** Takes in records the live feed delivered, in version order. */
+  hear(records: readonly StoredEvent[]): void {
+    for (const record of records) {
+      const last = this.#heard.at(-1);
+      if (last !== undefined && record.version <= last.version) continue;
+      if (last !== undefined && record.version !== last.version + 1) this.#heard = [];
+      if (record.version >= this.#answeredBelow) this.#heard.push(record);
+    }
+  }
+
   /**
    * Serves every unanswered request, in version order, while leading in `term`. False when other
-   * writers kept restarting the round: the caller tries again after a pause.
+   * writers kept restarting the round: the caller tries again after a pause. `fromHeard`: the
+   * round was prompted by records the live feed delivered, which may be enough to serve from.
    */
-  async serve(term: number): Promise<boolean> {
+  async serve(term: number, fromHeard = false): Promise<boolean> {
     const host = this.#host;
-    if (this.#term !== term) {
+    let memo = this.#term === term;
+    if (!memo) {
       this.#term = term;
       this.#answeredBelow = 1;
     }
     for (let restarts = 0; host.leads(term); restarts++) {
       if (restarts > MAX_RESTARTS) return false;
       const from = Math.max(this.#answeredBelow, host.servedThrough() + 1);
-      const { requests, lastVersion } = await this.#unanswered(from);
+      const heard = memo && fromHeard ? this.#heardFrom(from) : undefined;
+      const { requests, lastVersion } = unansweredIn(
+        heard ?? (await this.#read(from)),
+        from - 1,
+        host.servedThrough(),
+      );
       const outcome = await this.#answer(term, requests);
       if (outcome === 'deposed') return true;
       if (outcome === 'answered') {
         this.#answeredBelow = Math.max(this.#answeredBelow, lastVersion + 1);
+        this.#heard = this.#heard.filter((record) => record.version >= this.#answeredBelow);
         return true;
       }
+      // Another writer moved the stream: read the store from now on.
+      memo = false;
     }
     return true;
   }
 
-  /**
-   * The requests from `from` on that no record answers, in version order: the whole tail is read
-   * first, since a request's refusal follows it in the stream.
-   */
-  async #unanswered(from: number): Promise<{ requests: Request[]; lastVersion: number }> {
+  /** The heard records from `from` on, if they start there; otherwise the store must be read. */
+  #heardFrom(from: number): StoredEvent[] | undefined {
+    const first = this.#heard[0];
+    if (first === undefined || first.version > from) return undefined;
+    return this.#heard.filter((record) => record.version >= from);
+  }
+
+  /** The whole tail of the request stream from `from` on: a request's refusal follows it. */
+  async #read(from: number): Promise<StoredEvent[]> {
     const { machinery, requestStream } = this.#host;
-    const requests: Request[] = [];
-    const refused = new Set<number>();
-    let lastVersion = from - 1;
+    const tail: StoredEvent[] = [];
     for (let next = from; ;) {
       const records = await machinery.container.store.readStream(requestStream, {
         fromVersion: next,
         limit: REQUEST_PAGE_SIZE,
       });
-      for (const stored of records) {
-        const record = readRequestRecord(stored);
-        if (record?.kind === 'request') requests.push(record.request);
-        else if (record?.kind === 'refused') refused.add(record.refusal.request);
-      }
-      lastVersion = records.at(-1)?.version ?? lastVersion;
-      if (records.length < REQUEST_PAGE_SIZE) break;
-      next = lastVersion + 1;
+      tail.push(...records);
+      if (records.length < REQUEST_PAGE_SIZE) return tail;
+      next = (records.at(-1) as StoredEvent).version + 1;
     }
-    const servedThrough = this.#host.servedThrough();
-    return {
-      requests: requests.filter(
-        (request) => request.version > servedThrough && !refused.has(request.version),
-      ),
-      lastVersion,
-    };
   }
 
   /** Answers `requests` in order: accepted ones appended before each refusal is written. */
@@ -215,5 +233,24 @@ function requestOf(fired: FiredEvent): Request | undefined {
     eventName: fired.event.name,
     eventAt: typeof fired.event.at === 'string' ? fired.event.at : '',
     data: fired.event.data,
+  };
+}
+
+/** The requests of `tail` that no record answers (above the mark, not refused), in version order. */
+function unansweredIn(
+  tail: readonly StoredEvent[],
+  before: number,
+  servedThrough: number,
+): { requests: Request[]; lastVersion: number } {
+  const requests: Request[] = [];
+  const refused = new Set<number>();
+  for (const stored of tail) {
+    const record = readRequestRecord(stored);
+    if (record?.kind === 'request') requests.push(record.request);
+    else if (record?.kind === 'refused') refused.add(record.refusal.request);
+  }
+  return {
+    requests: requests.filter((request) => request.version > servedThrough && !refused.has(request.version)),
+    lastVersion: tail.at(-1)?.version ?? before,
   };
 }
