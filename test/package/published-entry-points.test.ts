@@ -25,7 +25,7 @@ describe('the published package', () => {
       const testing = await import('omniscient/testing');
       const conformance = await import('omniscient/conformance');
       console.log(JSON.stringify({
-        main: ['Actor', 'LiveActor', 'createContainer', 'memoryStore', 'ConcurrencyError', 'InvalidEventError',
+        main: ['Actor', 'LiveActor', 'OneActor', 'TickActor', 'createContainer', 'memoryStore', 'ConcurrencyError', 'InvalidEventError',
                'StoreUnavailableError'].filter((name) => typeof main[name] !== 'function'),
         sqlite: typeof sqlite.sqliteStore,
         testing: typeof testing.Given,
