@@ -91,6 +91,8 @@ export class ElectedPolicy implements KindPolicy {
   #serveAgainFromStore = false;
   #retryTimer: NodeJS.Timeout | undefined;
   #failedAttempts = 0;
+  /** The term in which this actor took office (fenced its streams, caught up): it may serve then. */
+  #inOffice: number | undefined;
   #watch: Promise<LiveWatch> | undefined;
   #requestsWatch: Promise<LiveWatch> | undefined;
   #releaseId: (() => void) | undefined;
@@ -244,25 +246,53 @@ export class ElectedPolicy implements KindPolicy {
     this.#takeOffice(term);
   }
 
-  /** Reads the stream, fences out earlier leaders, serves, ticks; tried again after a failure while leading. */
+  /**
+   * Fences out earlier leaders (the actor stream, then the request stream with the `elected`
+   * record), reads the stream, serves, ticks; tried again after a failure while leading.
+   */
   #takeOffice(term: number): void {
     this.#inLane(async () => {
-      if (this.#term !== term || this.#disposing) return;
+      if (this.#term !== term || this.#disposing || this.#inOffice === term) return;
       try {
+        // Before reading anything to decide on: no deposed leader's append can land after this.
+        if (!(await this.#fence(term))) return;
         await this.#readStored();
         if (!(await this.#announceElected(term))) return;
+        this.#inOffice = term;
         if (!(await this.#server.serve(term))) throw new Error('other writers kept the requests moving');
       } catch (error) {
-        this.#retryLater(() => this.#takeOffice(term), 'could not take office', error);
+        this.#retryLater('could not take office', error);
         return;
       }
       this.#failedAttempts = 0;
-      if (this.#term === term && ticksIn(this.#machinery.container)) this.#ticker?.start(term);
+      this.#startTicking(term);
     }, 'lead');
+  }
+
+  /** A TickActor in office ticks (once per term; never under a `Given` story). */
+  #startTicking(term: number): void {
+    if (this.#term === term && this.#inOffice === term && ticksIn(this.#machinery.container)) {
+      this.#ticker?.start(term);
+    }
+  }
+
+  /** Raises the actor stream's fencing term to `term` (an append of no events); false if a later leader holds it. */
+  async #fence(term: number): Promise<boolean> {
+    try {
+      await appendEventsRetryingUnavailable(this.#machinery.container.store, this.#machinery.id, [], {
+        fencingTerm: term,
+      });
+      return true;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'FENCED') throw error;
+      this.#stepDown(term, error as FencedError);
+      return false;
+    }
   }
 
   #deposed(reason: DeposedReason): void {
     this.#term = undefined;
+    this.#inOffice = undefined;
     this.#ticker?.stop();
     clearTimeout(this.#retryTimer);
     if (reason !== 'closed') this.#followIfIdle();
@@ -290,6 +320,8 @@ export class ElectedPolicy implements KindPolicy {
     }
     if (!leading) return;
     this.#term = undefined;
+    this.#inOffice = undefined;
+    clearTimeout(this.#retryTimer);
     this.#ticker?.stop();
     this.#campaign?.stepDown();
   }
@@ -323,24 +355,30 @@ export class ElectedPolicy implements KindPolicy {
         do {
           this.#serveAgain = false;
           const term = this.#term;
-          if (term === undefined || this.#disposing) return;
+          // Not before office is taken: taking office serves what waits once it is done.
+          if (term === undefined || this.#inOffice !== term || this.#disposing) return;
           if (!(await this.#server.serve(term, heard))) {
             throw new Error('other writers kept the requests moving');
           }
           heard = !this.#serveAgainFromStore;
           this.#serveAgainFromStore = false;
           this.#failedAttempts = 0;
+          // Taking office may have failed after it was done, in its first serving round.
+          this.#startTicking(term);
         } while (this.#serveAgain);
       } catch (error) {
-        this.#retryLater(() => this.#scheduleServing(), 'could not serve requests', error);
+        this.#retryLater('could not serve requests', error);
       } finally {
         this.#serving = false;
       }
     }, 'serve');
   }
 
-  /** A leader's step failed (the store, most likely): tried again after a growing pause while it leads. */
-  #retryLater(step: () => void, what: string, error: unknown): void {
+  /**
+   * A leader's step failed (the store, most likely): after a growing pause, while it leads, it
+   * takes office if it has not yet, else serves. One timer for both, so no retry is lost to another.
+   */
+  #retryLater(what: string, error: unknown): void {
     if (this.#term === undefined || this.#disposing) return;
     this.#failedAttempts++;
     this.#machinery.container.logger.warn(`${what}; trying again shortly`, {
@@ -350,7 +388,12 @@ export class ElectedPolicy implements KindPolicy {
     });
     clearTimeout(this.#retryTimer);
     const pause = Math.min(LONGEST_RETRY_MS, 20 * 2 ** this.#failedAttempts) + backoff(this.#failedAttempts);
-    this.#retryTimer = setTimeout(step, pause).unref();
+    this.#retryTimer = setTimeout(() => {
+      const term = this.#term;
+      if (term === undefined || this.#disposing) return;
+      if (this.#inOffice === term) this.#scheduleServing();
+      else this.#takeOffice(term);
+    }, pause).unref();
   }
 
   /** Writes the `elected` record with this term; false if a later leader fenced it out. */

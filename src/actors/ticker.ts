@@ -52,8 +52,12 @@ export class Ticker {
     this.#host = host;
   }
 
-  /** Starts ticking for a leader of `term`: the first tick (if none is stored) one resolution from now. */
+  /**
+   * Starts ticking for a leader of `term` (again for the same term: nothing changes): the first
+   * tick, if none is stored, one resolution from now.
+   */
   start(term: number): void {
+    if (this.#term === term) return;
     this.#term = term;
     this.#startedAt = this.#now();
     this.#schedule(term);
