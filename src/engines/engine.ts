@@ -46,9 +46,12 @@ export interface AppendOptions {
   expectedVersion?: ExpectedVersion;
   /**
    * The writer's fencing term (a leader's lease term, a whole number >= 1). The stream remembers
-   * the highest term that wrote to it: an append with a lower term is refused with `FencedError`
-   * and stores nothing, so a deposed leader cannot write after its successor has. Omitted: no
-   * check, and the stream's term is left as it is.
+   * the highest term it has accepted: an append with a lower term is refused with `FencedError`
+   * and stores nothing, so a deposed leader cannot write after its successor has. An append of no
+   * events with a term fences the stream too: checked as any other, it raises the stream's term to
+   * its own in the same atomic step and stores nothing else, so a new leader can fence a stream
+   * before it reads it and decides, even one with no events yet (such a stream stays unlisted, at
+   * version 0). Omitted: no check, and the stream's term is left as it is.
    */
   fencingTerm?: number;
 }

@@ -2,13 +2,16 @@
  * Leases came with schema version 2: a SQLite file or PostgreSQL schema written at version 1 is
  * brought up to date in place when opened, keeping its events, and then grants leases. Takeovers
  * came with PostgreSQL schema version 3 (SQLite needed no change): a schema written at version 2
- * is brought up to date in place, keeping its leases, and then takes them over.
+ * is brought up to date in place, keeping its leases, and then takes them over. PostgreSQL schema
+ * version 4 replaced the append function so that an append of no events keeps its fencing term
+ * (SQLite needed no change): a schema written at version 3 is brought up to date the same way.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FencedError } from '../../src/errors.js';
 import { SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION } from '../../src/engines/postgres/schema.js';
 import { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from '../../src/engines/sqlite/schema.js';
 import { postgresStore } from '../../src/postgres.js';
@@ -109,7 +112,49 @@ describeWithPostgres('a PostgreSQL schema at version 2', () => {
       );
       return rows.map((row) => row.version);
     });
-    expect(versions).toEqual([1, 2, 3]);
-    expect(POSTGRES_SCHEMA_VERSION).toBe(3);
+    expect(versions).toEqual(Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, index) => index + 1));
+  });
+});
+
+describeWithPostgres('a PostgreSQL schema at version 3', () => {
+  it('is brought up to date when opened, keeps its events and terms, and fences with no events', async () => {
+    const schema = freshSchema();
+    const before = postgresStore({ connectionString: POSTGRES_URL }, { schema });
+    await before.appendToStream('kept', [{ name: 'happened' }], { fencingTerm: 3 });
+    await before.close();
+    // Version 3's function kept no term from an append of no events; without the function at all,
+    // only migration 4 can make the appends below work.
+    await withAdmin((client) =>
+      client.query(
+        `DROP FUNCTION "${schema}".append_events; DELETE FROM "${schema}".migrations WHERE version > 3`,
+      ),
+    );
+
+    const store = postgresStore({ connectionString: POSTGRES_URL }, { schema });
+    try {
+      expect(await store.readStream('kept')).toHaveLength(1);
+      await expect(store.appendToStream('kept', [{ name: 'stale' }], { fencingTerm: 2 })).rejects.toThrow(
+        FencedError,
+      );
+      expect(await store.appendToStream('fenced', [], { fencingTerm: 2 })).toEqual({
+        stream: 'fenced',
+        events: [],
+        version: 0,
+      });
+      await expect(store.appendToStream('fenced', [{ name: 'stale' }], { fencingTerm: 1 })).rejects.toThrow(
+        FencedError,
+      );
+      expect(await store.listStreams()).toEqual([{ stream: 'kept', version: 1 }]);
+    } finally {
+      await store.close();
+    }
+    const versions = await withAdmin(async (client) => {
+      const { rows } = await client.query<{ version: number }>(
+        `SELECT version FROM "${schema}".migrations ORDER BY version`,
+      );
+      return rows.map((row) => row.version);
+    });
+    expect(versions).toEqual([1, 2, 3, 4]);
+    expect(POSTGRES_SCHEMA_VERSION).toBe(4);
   });
 });

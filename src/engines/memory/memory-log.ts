@@ -36,7 +36,10 @@ export class MemoryLog {
   /** Each stream's events; an event's index is its version - 1. */
   readonly #streams = new Map<string, EventRecord[]>();
   readonly #byId = new Map<string, EventRecord>();
-  /** The highest fencing term that wrote to each stream. */
+  /**
+   * The highest fencing term each stream has seen, from appends of events or of none. Kept apart
+   * from `#streams`, so a stream fenced before its first event is neither listed nor read.
+   */
   readonly #fencingTerms = new Map<string, number>();
   /** Stream ids in code point order, rebuilt only after a new stream appears. */
   #sortedStreamIds: string[] | undefined;
@@ -68,10 +71,12 @@ export class MemoryLog {
     for (const event of batch) {
       if (this.#byId.has(event.id)) throw new DuplicateEventError(event.id, stream);
     }
-    if (batch.length === 0) return { stream, events: [], version: current };
-    // From here on nothing can throw, so the batch is stored whole.
-    const stored = this.#write(stream, streamEvents, batch);
+    // From here on nothing can throw, so the batch is stored whole. The term passed the check, so
+    // it is at least the stream's; it is kept even for a batch of no events, with which a new
+    // leader fences a stream before reading it.
     if (fencingTerm !== undefined) this.#fencingTerms.set(stream, fencingTerm);
+    if (batch.length === 0) return { stream, events: [], version: current };
+    const stored = this.#write(stream, streamEvents, batch);
     return appendResultOf(stream, stored.map(toStoredEvent));
   }
 

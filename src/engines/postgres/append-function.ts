@@ -9,6 +9,8 @@
  * is answered with the stored events; a lower fencing term than the stream's is refused; then the
  * expected version; then any id already stored. The function never raises for one append's
  * refusal: it returns a status per append, so one caller's conflict does not fail the others.
+ * An accepted append with a fencing term raises the stream's term to it, even with no events: a
+ * stream fenced before its first event has a row at version 0, which `listStreams` leaves out.
  *
  * GLOBAL ORDER. Positions come from a sequence, and a sequence hands out numbers at once but its
  * users commit whenever they finish: without more, a reader following `position > p` could read
@@ -82,10 +84,11 @@ export function appendCallText(names: SchemaNames): string {
 /**
  * The function's text. Its statements are few on purpose: each one costs an executor start, and
  * a group runs five (the stream locks, the state, L and the positions, the writes, the
- * notifications); everything between them is PL/pgSQL on local arrays. Its plans are generic,
- * made once per connection rather than at every call (as the plan cache would otherwise do for
- * statements over array parameters), and made of index lookups only: a plan chosen while the
- * tables were small (a hash join over every event, say) must not be kept as the tables grow.
+ * notifications), and one more only when an append of no events raises a stream's term;
+ * everything between them is PL/pgSQL on local arrays. Its plans are generic, made once per
+ * connection rather than at every call (as the plan cache would otherwise do for statements over
+ * array parameters), and made of index lookups only: a plan chosen while the tables were small (a
+ * hash join over every event, say) must not be kept as the tables grow.
  */
 export function appendFunctionSql(names: SchemaNames): string {
   const q = names.quoted;
@@ -126,6 +129,8 @@ DECLARE
   v_versions bigint[];
   v_terms bigint[];
   v_touched boolean[];
+  -- Per stream of the group: its term was raised by an append of no events.
+  v_fenced boolean[];
   -- The indexes of the events whose id is already stored, ascending (NULL when none is).
   v_found integer[];
   -- Per event, once accepted: its version, stream and place in the group (its position - first).
@@ -188,6 +193,7 @@ BEGIN
 
   -- Filled to their full length: assigning past the end of an empty array would shift its bounds.
   v_touched := array_fill(false, ARRAY[v_stream_count]);
+  v_fenced := array_fill(false, ARRAY[v_stream_count]);
   v_statuses := array_fill(NULL::smallint, ARRAY[v_appends]);
   v_answers := array_fill(NULL::bigint, ARRAY[v_appends]);
   v_duplicates := array_fill(NULL::text, ARRAY[v_appends]);
@@ -261,6 +267,10 @@ BEGIN
           v_places[v_append] := v_accepted;
           v_first_versions[v_append] := v_current + 1;
           v_accepted := v_accepted + v_count;
+        ELSIF v_term IS NOT NULL AND v_term > v_terms[v_slot] THEN
+          -- No events, but the term is kept: a new leader fences a stream before reading it.
+          v_terms[v_slot] := v_term;
+          v_fenced[v_slot] := true;
         END IF;
         v_statuses[v_append] := ${AppendStatus.stored};
         v_answers[v_append] := v_versions[v_slot];
@@ -271,6 +281,16 @@ BEGIN
   IF v_first <> v_events + 1 THEN
     RAISE EXCEPTION 'malformed append group: % events for % counted', v_events, v_first - 1
       USING ERRCODE = '${MALFORMED_GROUP_STATE}';
+  END IF;
+
+  -- The streams fenced by appends of no events alone, written without L, which only positions
+  -- need. A new row has version 0, which no list shows. A stream written below gets its term there.
+  IF true = ANY(v_fenced) THEN
+    INSERT INTO ${q}.streams AS st (stream, version, fencing_term)
+    SELECT s.stream, s.version, s.term
+      FROM unnest(p_streams, v_versions, v_terms, v_fenced, v_touched) AS s(stream, version, term, fenced, touched)
+     WHERE s.fenced AND NOT s.touched
+    ON CONFLICT (stream) DO UPDATE SET fencing_term = excluded.fencing_term;
   END IF;
 
   IF v_accepted > 0 THEN

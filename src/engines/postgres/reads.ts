@@ -83,15 +83,16 @@ export function postgresReads(db: Database, names: SchemaNames): PostgresReads {
       name: `${prefix}.last-position`,
       text: `SELECT coalesce(max(position), 0) FROM ${q}.events`,
     },
+    // A row at version 0 is a stream fenced before its first event: it has no events to list.
     listStreams: {
       name: `${prefix}.list-streams`,
       text: `SELECT stream, version FROM ${q}.streams
-              WHERE stream > $1 AND stream >= $2 ORDER BY stream LIMIT $3`,
+              WHERE stream > $1 AND stream >= $2 AND version > 0 ORDER BY stream LIMIT $3`,
     },
     listStreamsBelow: {
       name: `${prefix}.list-streams-below`,
       text: `SELECT stream, version FROM ${q}.streams
-              WHERE stream > $1 AND stream >= $2 AND stream < $4 ORDER BY stream LIMIT $3`,
+              WHERE stream > $1 AND stream >= $2 AND stream < $4 AND version > 0 ORDER BY stream LIMIT $3`,
     },
   };
 

@@ -20,7 +20,7 @@ import { queryText, type Database } from './connection.js';
 import { leaseMigrationSql, takeOverMigrationSql } from './lease-functions.js';
 import type { SchemaNames } from './identifiers.js';
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** `MIGRATIONS[n]` takes a schema from version n to n + 1. Never edit one that has shipped. */
 const MIGRATIONS: readonly ((names: SchemaNames) => string)[] = [
@@ -73,6 +73,9 @@ ${appendFunctionSql(names)}
   },
   (names) => leaseMigrationSql(names),
   (names) => takeOverMigrationSql(names),
+  // The append function keeps the fencing term of an append of no events (the function's text is
+  // the current one; CREATE OR REPLACE swaps it in place, under the migration's lock).
+  (names) => appendFunctionSql(names),
 ];
 
 /** The tables the migrations create: a schema at version 0 that holds one of them is not ours. */

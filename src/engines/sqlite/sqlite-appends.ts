@@ -1,9 +1,9 @@
 /**
  * The SQLite append: one `BEGIN IMMEDIATE` transaction that takes the file's single write lock,
  * answers a retry (`append-results.ts`), checks the fencing term and the expected version, writes
- * the batch and the stream's new version, and commits, or leaves nothing behind. SQLite lets one
- * writer at a time hold that lock, in this process or another, and a position is assigned under
- * it, so positions commit in increasing order.
+ * the batch and the stream's new version and term (only the term for a batch of no events), and
+ * commits, or leaves nothing behind. SQLite lets one writer at a time hold that lock, in this
+ * process or another, and a position is assigned under it, so positions commit in increasing order.
  */
 import type Database from 'better-sqlite3';
 import { CorruptEventError, DuplicateEventError } from '../../errors.js';
@@ -42,16 +42,19 @@ export function sqliteAppend(db: Database.Database, statements: Statements): Sql
           stream,
           retried.map((row) => eventFromRow(row, stream)),
         );
-      if (fencingTerm !== undefined) {
-        checkFencingTerm(
-          stream,
-          fencingTerm,
-          (statements.fencingTerm.get(stream) as number | undefined) ?? 0,
-        );
-      }
+      const storedTerm =
+        fencingTerm === undefined ? 0 : ((statements.fencingTerm.get(stream) as number | undefined) ?? 0);
+      checkFencingTerm(stream, fencingTerm, storedTerm);
       const current = currentVersion(statements, stream);
       checkExpectedVersion(stream, expected, current);
-      if (batch.length === 0) return { stream, events: [], version: current };
+      if (batch.length === 0) {
+        // A new leader fences a stream before reading it: the higher term is kept with no event,
+        // in a row at the stream's version (0 for a stream with none, which lists leave out).
+        if (fencingTerm !== undefined && fencingTerm > storedTerm) {
+          statements.upsertFencedStream.run(stream, current, fencingTerm);
+        }
+        return { stream, events: [], version: current };
+      }
       const events = writeBatch(statements, stream, current, batch);
       if (fencingTerm === undefined) statements.upsertStream.run(stream, current + batch.length);
       else statements.upsertFencedStream.run(stream, current + batch.length, fencingTerm);

@@ -48,12 +48,15 @@ export function prepareStatements(db: Database.Database): Statements {
         `SELECT ${EVENT_COLUMNS_WITH_STREAM} FROM events WHERE name = ? AND position > ? ORDER BY position LIMIT ?`,
       )
       .raw(),
+    // A row at version 0 is a stream fenced before its first event: it has no events to list.
     listStreams: db
-      .prepare('SELECT stream, version FROM streams WHERE stream > ? AND stream >= ? ORDER BY stream LIMIT ?')
+      .prepare(
+        'SELECT stream, version FROM streams WHERE stream > ? AND stream >= ? AND version > 0 ORDER BY stream LIMIT ?',
+      )
       .raw(),
     listStreamsBelow: db
       .prepare(
-        'SELECT stream, version FROM streams WHERE stream > ? AND stream >= ? AND stream < ? ORDER BY stream LIMIT ?',
+        'SELECT stream, version FROM streams WHERE stream > ? AND stream >= ? AND stream < ? AND version > 0 ORDER BY stream LIMIT ?',
       )
       .raw(),
   };
