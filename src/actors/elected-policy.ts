@@ -4,10 +4,12 @@
  * applies what the leader stored, from the live feed.
  *
  * - **Leader.** Elected through the process's lease keeper (`leadership/`); every append it makes
- *   carries its term as the fencing term (and in `meta.term`). When elected it reads the stream,
- *   writes an `elected` record (fenced: no refusal of an earlier leader lands after it), and serves
- *   the requests of the request stream (`request-serving.ts`); a TickActor's leader also ticks
- *   (`ticker.ts`). If any of that fails, it tries again after a pause while it leads.
+ *   carries its term as the fencing term (and in `meta.term`). When elected it takes office: it
+ *   fences the actor stream with its term (an append of no events: no deposed leader's append
+ *   lands after this), reads the stream, writes an `elected` record (fenced too: no refusal of an
+ *   earlier leader lands after it), and only then serves the requests of the request stream
+ *   (`request-serving.ts`); a TickActor's leader also ticks (`ticker.ts`). If any of that fails,
+ *   it tries again after a pause while it leads.
  * - **Follower.** Its `Fire` is not applied locally: it becomes a request record. The `Fire`
  *   resolves when the leader's event with that id is applied here, and rejects with the leader's
  *   typed error if the leader refused it. A request left unserved for `requestTimeoutMs` makes the
