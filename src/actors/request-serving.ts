@@ -141,7 +141,11 @@ export class RequestServer {
     const { machinery, local, ticking } = this.#host;
     let accepted: FiredEvent[] = [];
     for (const request of requests) {
-      if (!this.#host.leads(term)) return 'deposed';
+      if (!this.#host.leads(term)) {
+        // What was applied here for this round will not be stored by this leader: take it back out.
+        local.drop(accepted);
+        return 'deposed';
+      }
       let refusal: unknown;
       if (ticking && request.eventName === 'tick') {
         refusal = new UsageError(`${machinery.className} fires its ticks itself; "tick" cannot be requested`);
