@@ -26,7 +26,13 @@ import type { EventMap, StoredEvent } from '../events/envelope.js';
 import { encodeJson } from '../events/json-data.js';
 import { validateEventName, validateStreamId } from '../events/names.js';
 import { checkUserMembers, handlersOf, isReservedEventName, registerLibraryClass } from './handlers.js';
-import type { ActorMachinery, CapturedRun, FiredEvent, KindPolicy } from './kind-policy.js';
+import {
+  firedEventOf,
+  type ActorMachinery,
+  type CapturedRun,
+  type FiredEvent,
+  type KindPolicy,
+} from './kind-policy.js';
 import { isThenable } from './thenable.js';
 
 /** The data argument of `Fire`: optional when the event's data type admits `undefined`. */
@@ -154,21 +160,12 @@ export abstract class ActorCore<
       metaJson: actorMetaJson(this.constructor),
       at: this.container.clock.now().toISOString(),
     });
-    let settle: Pick<FiredEvent, 'resolve' | 'reject'> | undefined;
-    const stored = new Promise<StoredEvent>((resolve, reject) => {
-      settle = { resolve, reject };
-    });
-    // Marks the promise as handled: an un-awaited failure is reported through Flush and the hook.
-    stored.catch(() => undefined);
-    const firedEvent: FiredEvent = {
-      event,
-      promise: stored,
-      ...(settle as Pick<FiredEvent, 'resolve' | 'reject'>),
-    };
+    // An un-awaited failure is reported through Flush and the hook.
+    const firedEvent = firedEventOf(event);
     this.#policy.fired(firedEvent, this.#captured !== undefined);
     (this.#captured ?? this.#queue).push(firedEvent);
     if (this.#captured === undefined) this.#draining ??= this.#drain();
-    return stored as Promise<StoredEvent<Name, Events[Name]>>;
+    return firedEvent.promise as Promise<StoredEvent<Name, Events[Name]>>;
   }
 
   /** Waits until every event fired so far is stored; rejects with the first failure since the last Flush. */

@@ -49,7 +49,7 @@ export interface ElectedOptions {
   readonly ticking?: { readonly resolutionMs: number; readonly missedTicks: MissedTicks };
 }
 
-/** How many events or records one read takes. */
+/** How many records of the request stream one read takes. */
 const PAGE_SIZE = 1000;
 /** The longest pause before a leader tries a failed step again. */
 const LONGEST_RETRY_MS = 2000;
@@ -606,17 +606,9 @@ export class ElectedPolicy implements KindPolicy {
 
   // ---- events as stored ---------------------------------------------------------------------
 
-  /** Reads and accepts every stored event after the confirmed version, page by page. */
-  async #readStored(): Promise<void> {
-    const { store } = this.#machinery.container;
-    for (;;) {
-      const events = await store.readStream(this.#machinery.id, {
-        fromVersion: this.#local.confirmedVersion + 1,
-        limit: PAGE_SIZE,
-      });
-      this.#accept(events);
-      if (events.length < PAGE_SIZE) return;
-    }
+  /** Reads and accepts every stored event after the confirmed version, taking note of each. */
+  #readStored(): Promise<void> {
+    return this.#local.readStored((events) => this.#accept(events));
   }
 
   async #receive(events: readonly StoredEvent[]): Promise<void> {

@@ -18,6 +18,17 @@ export interface FiredEvent {
   readonly reject: (error: unknown) => void;
 }
 
+/**
+ * A fired event and the promise its firer gets. The promise is marked as handled: a failure nobody
+ * awaits is reported elsewhere (`Flush` and the error hook, or the store for a leader's events).
+ */
+export function firedEventOf(event: FiredEvent['event']): FiredEvent {
+  let settle: Pick<FiredEvent, 'resolve' | 'reject'> | undefined;
+  const promise = new Promise<StoredEvent>((resolve, reject) => (settle = { resolve, reject }));
+  promise.catch(() => undefined);
+  return { event, promise, ...(settle as Pick<FiredEvent, 'resolve' | 'reject'>) };
+}
+
 /** The outcome of a synchronous command run with its fired events held back. */
 export type CapturedRun<R> = { readonly fired: FiredEvent[] } & (
   { readonly threw: false; readonly result: R } | { readonly threw: true; readonly error: unknown }

@@ -4,13 +4,12 @@
  * the outcome reaches whoever cares through the store.
  */
 import { encodedDataOf, encodedEvent, encodedMetaOf } from '../events/encoded-event.js';
-import type { StoredEvent } from '../events/envelope.js';
 import type { Request } from '../leadership/requests.js';
-import type { FiredEvent } from './kind-policy.js';
+import { firedEventOf, type FiredEvent } from './kind-policy.js';
 
 /** The fired event a leader serves for a request, marked with the request's number and the term. */
 export function firedForRequest(className: string, request: Request, term: number): FiredEvent {
-  return firedOf(
+  return firedEventOf(
     encodedEvent({
       id: request.eventId,
       name: request.eventName,
@@ -19,14 +18,6 @@ export function firedForRequest(className: string, request: Request, term: numbe
       at: request.eventAt,
     }),
   );
-}
-
-/** A fired event with a promise nobody here awaits. */
-export function firedOf(event: FiredEvent['event']): FiredEvent {
-  let settle: Pick<FiredEvent, 'resolve' | 'reject'> | undefined;
-  const promise = new Promise<StoredEvent>((resolve, reject) => (settle = { resolve, reject }));
-  promise.catch(() => undefined);
-  return { event, promise, ...(settle as Pick<FiredEvent, 'resolve' | 'reject'>) };
 }
 
 /**

@@ -23,6 +23,7 @@ import type { Container } from '../container.js';
 import { InvalidEventError } from '../errors.js';
 import type { EventMap } from '../events/envelope.js';
 import { MAX_ELECTED_ID_LENGTH, REQUEST_STREAM_PREFIX } from '../leadership/requests.js';
+import { DEFAULT_LEASE_TTL_MS } from '../leadership/lease-timing.js';
 import { ActorCore } from './actor-core.js';
 import { electedOptionsOf } from './elected-options.js';
 import { ElectedPolicy } from './elected-policy.js';
@@ -33,7 +34,7 @@ export class OneActor<
   Events extends EventMap = Record<string, any>,
 > extends ActorCore<State, Events> {
   /** How long a leader's lease lasts without renewal, in milliseconds of the store's clock. */
-  static leaseTtlMs = 1500;
+  static leaseTtlMs = DEFAULT_LEASE_TTL_MS;
   /** How long a request may wait for the leader before its sender takes the lease over. */
   static requestTimeoutMs = 1000;
 

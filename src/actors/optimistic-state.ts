@@ -111,15 +111,18 @@ export class OptimisticState {
     }
   }
 
-  /** Reads and accepts every stored event after the confirmed version, page by page. */
-  async readStored(): Promise<void> {
+  /**
+   * Reads and accepts every stored event after the confirmed version, page by page. `accept` (by
+   * default `acceptStored`) is what a kind does with each page: it must accept the events.
+   */
+  async readStored(accept = (events: readonly StoredEvent[]) => this.acceptStored(events)): Promise<void> {
     const { container, id } = this.#machinery;
     for (;;) {
       const events = await container.store.readStream(id, {
         fromVersion: this.confirmedVersion + 1,
         limit: READ_PAGE_SIZE,
       });
-      this.acceptStored(events);
+      accept(events);
       if (events.length < READ_PAGE_SIZE) return;
     }
   }

@@ -161,16 +161,21 @@ export class RequestServer {
         }
       }
       // Decided on stored events only: what was accepted before it is stored first.
-      const stored = await this.#append(term, accepted);
+      const stored = await this.#append(term, accepted, requests);
       if (stored !== 'answered') return stored;
       accepted = [];
       const refused = await this.#refuse(term, request, refusal);
       if (refused !== 'answered') return refused;
     }
-    return this.#append(term, accepted);
+    return this.#append(term, accepted, requests);
   }
 
-  async #append(term: number, accepted: readonly FiredEvent[]): Promise<Outcome> {
+  /** Appends the accepted events of `requests` (the round's), expecting the confirmed version. */
+  async #append(
+    term: number,
+    accepted: readonly FiredEvent[],
+    requests: readonly Request[],
+  ): Promise<Outcome> {
     if (accepted.length === 0) return 'answered';
     const host = this.#host;
     let stored: readonly StoredEvent[];
@@ -189,8 +194,7 @@ export class RequestServer {
       if (error instanceof DuplicateEventError && host.servedThrough() === markBefore) {
         // The id is stored, but not as an event that served a request: the requester reused an
         // id. Refuse that request; the others are served again.
-        const reused = accepted.find((fired) => fired.event.id === error.eventId);
-        const request = reused === undefined ? undefined : requestOf(reused);
+        const request = requests.find((each) => each.eventId === error.eventId);
         if (request !== undefined) {
           const refused = await this.#refuse(term, request, error);
           if (refused === 'deposed') return refused;
@@ -224,20 +228,6 @@ export class RequestServer {
       return 'deposed';
     }
   }
-}
-
-/** The request a served event stands for, from the metadata `firedForRequest` gave it. */
-function requestOf(fired: FiredEvent): Request | undefined {
-  const meta = fired.event.meta as { actor?: unknown; request?: unknown };
-  if (typeof meta.request !== 'number') return undefined;
-  return {
-    version: meta.request,
-    actor: typeof meta.actor === 'string' ? meta.actor : '',
-    eventId: fired.event.id,
-    eventName: fired.event.name,
-    eventAt: typeof fired.event.at === 'string' ? fired.event.at : '',
-    data: fired.event.data,
-  };
 }
 
 /** The requests of `tail` that no record answers (above the mark, not refused), in version order. */

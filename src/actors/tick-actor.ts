@@ -16,6 +16,7 @@
 import type { Container } from '../container.js';
 import type { EventMap } from '../events/envelope.js';
 import type { MissedTicks, TickData } from '../leadership/tick-schedule.js';
+import { DEFAULT_LEASE_TTL_MS } from '../leadership/lease-timing.js';
 import { ActorCore } from './actor-core.js';
 import { electedOptionsOf } from './elected-options.js';
 import { ElectedPolicy } from './elected-policy.js';
@@ -33,7 +34,7 @@ export class TickActor<
   /** What becomes of ticks missed while no node held the actor: `'skip'` or `'catch-up'`. */
   static missedTicks: MissedTicks = 'skip';
   /** How long a leader's lease lasts without renewal, in milliseconds of the store's clock. */
-  static leaseTtlMs = 1500;
+  static leaseTtlMs = DEFAULT_LEASE_TTL_MS;
   /** How long a `Fire` sent to the leader may wait before its sender takes the lease over. */
   static requestTimeoutMs = 1000;
 

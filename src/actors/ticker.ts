@@ -17,8 +17,7 @@ import type { StoredEvent } from '../events/envelope.js';
 import type { StoreClock } from '../leadership/store-clock.js';
 import { nextTick, tickData, type LastTick, type MissedTicks } from '../leadership/tick-schedule.js';
 import { appendPending } from './append-pending.js';
-import type { ActorMachinery, FiredEvent } from './kind-policy.js';
-import { firedOf } from './leader-events.js';
+import { firedEventOf, type ActorMachinery, type FiredEvent } from './kind-policy.js';
 import type { OptimisticState } from './optimistic-state.js';
 
 /** The longest a tick timer waits before checking the store's clock again. */
@@ -105,7 +104,7 @@ export class Ticker {
       return;
     }
     const { machinery } = host;
-    const fired = firedOf(
+    const fired = firedEventOf(
       encodedEvent({
         id: derivedEventId('tick', machinery.id, String(planned.n)),
         name: 'tick',
