@@ -167,6 +167,24 @@ describe('OneActor', () => {
     await wallet.Dispose();
   });
 
+  it('passes over request records it cannot read, and serves the ones after them', async () => {
+    const [a, b] = nodes(2) as [EventStore, EventStore];
+    const leader = await new Wallet('w8', createContainer({ store: a })).Load();
+    await eventually(() => expect(leader.isLeader).toBe(true));
+    // Records no version of the library wrote: a request without its event id, an unknown kind,
+    // a refusal without data.
+    await a.appendToStream('$requests:w8', [
+      { name: 'request', data: { amount: 5 }, meta: { eventName: 'deposited' } },
+      { name: 'gossip', data: 'hello' },
+      { name: 'refused', data: null },
+    ]);
+    const follower = await new Wallet('w8', createContainer({ store: b })).Load();
+    await follower.Deposit(2);
+    expect((await a.readStream('w8')).map((event) => event.data)).toEqual([{ amount: 2 }]);
+    await eventually(() => expect(leader.state.balance).toBe(2));
+    await closeAll([leader, follower], [a, b]);
+  });
+
   it('refuses an id that names a request stream, or that is too long for one', () => {
     const [store] = nodes(1) as [EventStore];
     const container = createContainer({ store });
