@@ -25,6 +25,7 @@ import { encodedEvent } from '../events/encoded-event.js';
 import type { EventMap, StoredEvent } from '../events/envelope.js';
 import { encodeJson } from '../events/json-data.js';
 import { validateEventName, validateStreamId } from '../events/names.js';
+import { advanceCheckpoints, type ReactionCheckpoints } from '../subscriptions/reaction-cause.js';
 import { checkUserMembers, handlersOf, isReservedEventName, registerLibraryClass } from './handlers.js';
 import {
   firedEventOf,
@@ -66,6 +67,8 @@ export abstract class ActorCore<
   readonly #policy: KindPolicy;
   #version = 0;
   #unhandledEvents = 0;
+  /** The last cause each of this class's listeners reacted to, from the reactions applied. */
+  #reactions: ReactionCheckpoints = NO_REACTIONS;
   #applying = false;
   #queue: FiredEvent[] = [];
   #draining: Promise<void> | undefined;
@@ -217,6 +220,12 @@ export abstract class ActorCore<
       setUnhandled(count: number): void {
         this.#core.#unhandledEvents = count;
       }
+      reactions(): ReactionCheckpoints {
+        return this.#core.#reactions;
+      }
+      setReactions(checkpoints: ReactionCheckpoints): void {
+        this.#core.#reactions = checkpoints;
+      }
       refuseCommand(operation: string): void {
         this.#core.#refuseIfDisposed(operation);
         this.#core.#refuseWhileApplying(`started ${operation}`);
@@ -280,6 +289,9 @@ export abstract class ActorCore<
     }
     this.#runHandler(event);
     this.#version = event.version;
+    if (event.meta.reaction !== undefined) {
+      this.#reactions = advanceCheckpoints(this.#reactions, event, this.constructor.name);
+    }
   }
 
   /** Runs the handler of `event` against the current state, with firing forbidden. */
@@ -369,6 +381,8 @@ export abstract class ActorCore<
     }
   }
 }
+
+const NO_REACTIONS: ReactionCheckpoints = Object.freeze({});
 
 /** The metadata every event of a class carries, encoded once per class: a class name is always JSON-safe. */
 const actorMetaTexts = new WeakMap<object, string>();

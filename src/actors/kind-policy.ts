@@ -8,6 +8,7 @@
  */
 import type { Container } from '../container.js';
 import type { NewEvent, StoredEvent } from '../events/envelope.js';
+import type { ReactionCheckpoints } from '../subscriptions/reaction-cause.js';
 
 /** An event fired but not yet stored, with the settling of its `Fire` promise. */
 export interface FiredEvent {
@@ -47,6 +48,9 @@ export interface ActorMachinery {
   /** How many applied events had no handler; restored with the state on a rebuild. */
   unhandled(): number;
   setUnhandled(count: number): void;
+  /** The last cause each listener of the class reacted to; restored with the state on a rebuild. */
+  reactions(): ReactionCheckpoints;
+  setReactions(checkpoints: ReactionCheckpoints): void;
   /** Throws `UsageError` if the actor was disposed or a handler is running: no command may start. */
   refuseCommand(operation: string): void;
   /** Applies the event after `version()` through its handler (earlier versions are skipped). */

@@ -17,6 +17,7 @@
  * was fired (`structuredClone`: the state must hold plain data; see `state-copy.ts`).
  */
 import type { StoredEvent } from '../events/envelope.js';
+import type { ReactionCheckpoints } from '../subscriptions/reaction-cause.js';
 import type { ActorMachinery, FiredEvent } from './kind-policy.js';
 import { copyState } from './state-copy.js';
 
@@ -28,6 +29,7 @@ interface Base {
   readonly state: object;
   readonly version: number;
   readonly unhandled: number;
+  readonly reactions: ReactionCheckpoints;
 }
 
 export class OptimisticState {
@@ -67,6 +69,7 @@ export class OptimisticState {
         state: copyState(machinery.state(), machinery.className),
         version: machinery.version(),
         unhandled: machinery.unhandled(),
+        reactions: machinery.reactions(),
       };
       this.#confirmedSinceBase = [];
     }
@@ -182,6 +185,7 @@ export class OptimisticState {
     machinery.setState(structuredClone(base.state));
     machinery.setVersion(base.version);
     machinery.setUnhandled(base.unhandled);
+    machinery.setReactions(base.reactions);
   }
 
   /** Applies the pending events in order; the first one whose handler throws is returned with the error. */
