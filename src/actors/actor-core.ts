@@ -25,7 +25,16 @@ import { encodedEvent } from '../events/encoded-event.js';
 import type { EventMap, StoredEvent } from '../events/envelope.js';
 import { encodeJson } from '../events/json-data.js';
 import { validateEventName, validateStreamId } from '../events/names.js';
-import { advanceCheckpoints, type ReactionCheckpoints } from '../subscriptions/reaction-cause.js';
+import type { Subscription } from '../engines/engine.js';
+import { derivedEventId } from '../events/derived-id.js';
+import { Listening, type EventListener } from '../subscriptions/listening.js';
+import {
+  advanceCheckpoints,
+  causedMeta,
+  reactionMeta,
+  type ReactionCheckpoints,
+} from '../subscriptions/reaction-cause.js';
+import { currentReaction } from '../subscriptions/reaction-context.js';
 import { checkUserMembers, handlersOf, isReservedEventName, registerLibraryClass } from './handlers.js';
 import {
   firedEventOf,
@@ -80,6 +89,9 @@ export abstract class ActorCore<
   #disposed = false;
   /** Serialises everything that applies events (Load, appends) so they never interleave. */
   #lane: Promise<unknown> = Promise.resolve();
+  /** The actor's listeners (`ListenTo`, `ListenFor`); made on first use. */
+  #listening: Listening | undefined;
+  #loaded = false;
 
   constructor(id: string, container: Container, policy: PolicyFactory) {
     validateStreamId(id, 'id');
@@ -118,8 +130,39 @@ export abstract class ActorCore<
       if (this.#disposed) return;
       await this.#policy.catchUp();
       if (!this.#disposed) await this.#policy.afterLoad();
+      if (!this.#disposed && !this.#loaded) {
+        this.#loaded = true;
+        this.#listening?.start();
+      }
     });
     return this;
+  }
+
+  /**
+   * Listens to every event of another actor's stream, in version order, from the first on: the
+   * listener is called with each stored event, once the actor is loaded. Unlike a handler, a
+   * listener may `Fire`: its events record what caused them, and the listener resumes after the
+   * last event it reacted to, after a restart too. Returns a subscription; `Dispose()` closes it.
+   */
+  ListenTo(actorId: string, listener: EventListener): Subscription {
+    this.#refuseIfDisposed('listen');
+    this.#refuseWhileApplying('started listening');
+    return this.#listeners().listenTo(actorId, listener);
+  }
+
+  /**
+   * Listens to every event with this name, whatever its stream, in position order (the order of
+   * the whole store), from the first on; otherwise like `ListenTo`.
+   */
+  ListenFor<Name extends keyof Events & string>(
+    eventName: Name,
+    listener: EventListener<StoredEvent<Name, Events[Name]>>,
+  ): Subscription;
+  ListenFor(eventName: string, listener: EventListener): Subscription;
+  ListenFor(eventName: string, listener: EventListener<never>): Subscription {
+    this.#refuseIfDisposed('listen');
+    this.#refuseWhileApplying('started listening');
+    return this.#listeners().listenFor(eventName, listener as EventListener);
   }
 
   /**
@@ -130,6 +173,8 @@ export abstract class ActorCore<
     checkUserMembers(this, this.constructor.name);
     if (this.#disposed) return;
     this.#disposed = true;
+    // Listeners first: a reaction in progress may still fire, and its events are waited for below.
+    await this.#listening?.closeAll();
     await this.#settled();
     await this.#exclusive(() => this.#policy.dispose());
   }
@@ -156,16 +201,40 @@ export abstract class ActorCore<
       );
     }
     const { maxEventBytes } = this.container.store.limits;
+    const reaction = currentReaction();
+    const ownReaction = reaction?.actor === this ? reaction : undefined;
+    const className = this.constructor.name;
     const event = encodedEvent({
-      id: this.container.newId(),
+      // A reaction's events have ids derived from it, so that two nodes reacting store it once.
+      id:
+        ownReaction === undefined
+          ? this.container.newId()
+          : derivedEventId(
+              'reaction',
+              this.id,
+              className,
+              ownReaction.listener,
+              ownReaction.cause.id,
+              String(ownReaction.fired.length),
+            ),
       name,
       dataJson: encodeJson(data, 'data', maxEventBytes),
-      metaJson: actorMetaJson(this.constructor),
+      metaJson:
+        reaction === undefined
+          ? actorMetaJson(this.constructor)
+          : encodeJson(
+              ownReaction === undefined
+                ? causedMeta(className, reaction.cause)
+                : reactionMeta(className, ownReaction.listener, ownReaction.cause),
+              'meta',
+              maxEventBytes,
+            ),
       at: this.container.clock.now().toISOString(),
     });
     // An un-awaited failure is reported through Flush and the hook.
     const firedEvent = firedEventOf(event);
     this.#policy.fired(firedEvent, this.#captured !== undefined);
+    ownReaction?.fired.push(firedEvent.promise);
     (this.#captured ?? this.#queue).push(firedEvent);
     if (this.#captured === undefined) this.#draining ??= this.#drain();
     return firedEvent.promise as Promise<StoredEvent<Name, Events[Name]>>;
@@ -252,6 +321,19 @@ export abstract class ActorCore<
         return this.#core.#disposed;
       }
     };
+  }
+
+  #listeners(): Listening {
+    this.#listening ??= new Listening({
+      actor: this,
+      id: this.id,
+      className: this.constructor.name,
+      container: this.container,
+      reactions: () => this.#reactions,
+      disposed: () => this.#disposed,
+    });
+    if (this.#loaded) this.#listening.start();
+    return this.#listening;
   }
 
   #captureFired<R>(command: () => R): CapturedRun<R> {

@@ -16,6 +16,7 @@
  * To rebuild, it keeps a copy of the confirmed state from when the first pending event of a burst
  * was fired (`structuredClone`: the state must hold plain data; see `state-copy.ts`).
  */
+import { encodedDataOf } from '../events/encoded-event.js';
 import type { StoredEvent } from '../events/envelope.js';
 import type { ReactionCheckpoints } from '../subscriptions/reaction-cause.js';
 import type { ActorMachinery, FiredEvent } from './kind-policy.js';
@@ -103,7 +104,13 @@ export class OptimisticState {
     for (const event of fresh) {
       const index = this.#pending.findIndex((fired) => fired.event.id === event.id);
       if (index !== 0) sameOrder = false;
-      if (index >= 0) landed.push([...this.#pending.splice(index, 1), event] as [FiredEvent, StoredEvent]);
+      if (index >= 0) {
+        const [fired] = this.#pending.splice(index, 1) as [FiredEvent];
+        // A reaction's id is derived from its cause: another node's reaction to the same cause lands
+        // with our id, and may differ from ours if it decided on another state. Rebuild from theirs.
+        if (event.meta.reaction !== undefined && !sameContent(fired, event)) sameOrder = false;
+        landed.push([fired, event]);
+      }
       this.#confirmedSinceBase.push(event);
     }
     try {
@@ -222,4 +229,11 @@ export class OptimisticState {
       meta: event.meta ?? {},
     };
   }
+}
+
+/** Whether a stored event says what a fired one says (the same name and data). */
+function sameContent(fired: FiredEvent, stored: StoredEvent): boolean {
+  if (fired.event.name !== stored.name) return false;
+  const firedJson = encodedDataOf(fired.event) ?? JSON.stringify(fired.event.data ?? null);
+  return firedJson === JSON.stringify(stored.data);
 }

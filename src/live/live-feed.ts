@@ -21,6 +21,9 @@ const READ_PAGE_SIZE = 1000;
 
 export type LiveListener = (events: readonly StoredEvent[]) => void;
 
+/** Hears every notification of the store, whatever the stream, in the order the engine delivers them. */
+export type NotificationTap = (notifications: readonly EventNotification[]) => void;
+
 export interface LiveWatch {
   /** Stops the deliveries to this consumer. */
   close(): void;
@@ -56,6 +59,7 @@ export class LiveFeed {
   readonly #logger: Logger | undefined;
   readonly #gapWaitMs: number;
   readonly #consumers = new Map<string, Set<Consumer>>();
+  readonly #taps = new Set<NotificationTap>();
   #subscription: Promise<Subscription> | undefined;
 
   /** The feed of `store` in this process, made on first use. */
@@ -114,11 +118,37 @@ export class LiveFeed {
     return { close: () => this.#remove(consumer) };
   }
 
+  /**
+   * Hands `tap` every notification of the store from the moment this resolves, in the engine's
+   * order (position order, each position once, on every engine here): the one engine subscription
+   * of the process, shared with the stream consumers, for readers that follow by position
+   * (`ListenFor`). What was stored before it resolves, the reader reads from the store.
+   */
+  async tap(tap: NotificationTap): Promise<LiveWatch> {
+    this.#taps.add(tap);
+    try {
+      await this.#ensureSubscribed();
+    } catch (error) {
+      this.#removeTap(tap);
+      throw error;
+    }
+    return { close: () => this.#removeTap(tap) };
+  }
+
   /** Closes the engine subscription and forgets every consumer. */
   async close(): Promise<void> {
     for (const consumers of this.#consumers.values())
       for (const consumer of consumers) this.#remove(consumer);
+    this.#taps.clear();
     await this.#unsubscribe();
+  }
+
+  #removeTap(tap: NotificationTap): void {
+    if (this.#taps.delete(tap) && this.#isIdle()) void this.#unsubscribe();
+  }
+
+  #isIdle(): boolean {
+    return this.#consumers.size === 0 && this.#taps.size === 0;
   }
 
   #ensureSubscribed(): Promise<Subscription> {
@@ -164,10 +194,17 @@ export class LiveFeed {
     const consumers = this.#consumers.get(consumer.stream);
     consumers?.delete(consumer);
     if (consumers?.size === 0) this.#consumers.delete(consumer.stream);
-    if (this.#consumers.size === 0) void this.#unsubscribe();
+    if (this.#isIdle()) void this.#unsubscribe();
   }
 
   #onNotifications(notifications: readonly EventNotification[]): void {
+    for (const tap of this.#taps) {
+      try {
+        tap(notifications);
+      } catch (error) {
+        this.#logger?.error('a live notification tap threw', { error });
+      }
+    }
     const byStream = new Map<string, EventNotification[]>();
     for (const notification of notifications) {
       if (!this.#consumers.has(notification.stream)) continue;
