@@ -189,8 +189,11 @@ export abstract class ActorCore<
     name: Name,
     ...[data]: FireData<Events[Name]>
   ): Promise<StoredEvent<Name, Events[Name]>> {
-    // A command that began before `Dispose` (a `RerunOnConflict` run) may still fire: Dispose waits for it.
-    if (this.#captured === undefined) this.#refuseIfDisposed('Fire');
+    // A command or reaction that began before `Dispose` (a `RerunOnConflict` run, a listener) may
+    // still fire: Dispose waits for it.
+    const reaction = currentReaction();
+    const ownReaction = reaction?.actor === this ? reaction : undefined;
+    if (this.#captured === undefined && ownReaction === undefined) this.#refuseIfDisposed('Fire');
     else checkUserMembers(this, this.constructor.name);
     this.#refuseWhileApplying(`fired "${name}"`);
     validateEventName(name);
@@ -201,8 +204,6 @@ export abstract class ActorCore<
       );
     }
     const { maxEventBytes } = this.container.store.limits;
-    const reaction = currentReaction();
-    const ownReaction = reaction?.actor === this ? reaction : undefined;
     const className = this.constructor.name;
     const event = encodedEvent({
       // A reaction's events have ids derived from it, so that two nodes reacting store it once.
