@@ -58,6 +58,20 @@ export async function appendPending(
         await fence.onFenced(pending, error);
         return [];
       }
+      if (error instanceof DuplicateEventError && attempt < MAX_APPEND_ATTEMPTS) {
+        // Some of the batch may be stored already, by another node that fired the same events (a
+        // reaction, whose ids are derived from its cause): read them, and append what is left.
+        // Ids stored by something else entirely stay pending after the read: that is refused.
+        try {
+          await readWinners();
+        } catch (readError) {
+          local.drop(pending);
+          throw readError;
+        }
+        if (pending.some((fired) => !local.isPending(fired))) continue;
+        local.drop(pending);
+        throw error;
+      }
       if (!(error instanceof ConcurrencyError) || attempt >= MAX_APPEND_ATTEMPTS) {
         local.drop(pending);
         throw error;
