@@ -110,16 +110,24 @@ export class CorruptEventError extends OmniscientError {
   }
 }
 
-/** A handler threw while applying an event; the actor's state stops before that event. */
+/**
+ * A handler threw while applying an event, or an upcaster (`static upcasters`) threw or returned
+ * something that is not an event while reading it; the actor's state stops before that event.
+ */
 export class HandlerError extends OmniscientError {
   readonly code = 'HANDLER_FAILED';
   constructor(
     readonly actor: string,
+    /** The event being applied; for an upcaster, the event as stored. */
     readonly event: { name: string; stream: string; version: number },
     cause: unknown,
+    /** What failed: the handler of the event, or the upcaster of its stored name. */
+    readonly stage: 'handler' | 'upcaster' = 'handler',
   ) {
     super(
-      `${actor}.${event.name} threw while applying version ${event.version} of "${event.stream}": ${messageOf(cause)}`,
+      stage === 'handler'
+        ? `${actor}.${event.name} threw while applying version ${event.version} of "${event.stream}": ${messageOf(cause)}`
+        : `${actor}'s upcaster failed on stored event "${event.name}", version ${event.version} of "${event.stream}": ${messageOf(cause)}`,
       { cause },
     );
   }

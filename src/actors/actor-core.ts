@@ -43,7 +43,8 @@ import {
   type FiredEvent,
   type KindPolicy,
 } from './kind-policy.js';
-import { isThenable } from './thenable.js';
+import { isThenable, settleQuietly } from './thenable.js';
+import { upcastEvent, upcastersOf } from './upcasting.js';
 
 /** The data argument of `Fire`: optional when the event's data type admits `undefined`. */
 export type FireData<Data> = undefined extends Data ? [data?: Data] : [data: Data];
@@ -370,7 +371,11 @@ export abstract class ActorCore<
         `${this.constructor.name} "${this.id}" is at version ${this.#version} and cannot apply version ${event.version}`,
       );
     }
-    this.#runHandler(event);
+    // Upcasters change what old events mean, never what is stored: each event they make of this
+    // one is handled at its version, and a failure leaves the state before all of them.
+    const upcasters = upcastersOf(this.constructor);
+    if (!upcasters.has(event.name)) this.#runHandler(event);
+    else for (const seen of upcastEvent(upcasters, this.constructor.name, event)) this.#runHandler(seen);
     this.#version = event.version;
     if (event.meta.reaction !== undefined) {
       this.#reactions = advanceCheckpoints(this.#reactions, event, this.constructor.name);
@@ -477,15 +482,6 @@ function actorMetaJson(actorClass: { readonly name: string }): string {
     actorMetaTexts.set(actorClass, text);
   }
   return text;
-}
-
-/** Attaches a rejection handler, so that a refused async handler's failure is not reported twice. */
-function settleQuietly(thenable: PromiseLike<unknown>): void {
-  try {
-    thenable.then(undefined, () => undefined);
-  } catch {
-    // A thenable whose `then` throws has nothing left to settle.
-  }
 }
 
 registerLibraryClass(ActorCore);
