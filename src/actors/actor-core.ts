@@ -25,6 +25,7 @@ import { encodedEvent } from '../events/encoded-event.js';
 import type { EventMap, StoredEvent } from '../events/envelope.js';
 import { encodeJson } from '../events/json-data.js';
 import { validateEventName, validateStreamId } from '../events/names.js';
+import { snapshotSettingsOf, type SnapshotClass } from '../snapshots/snapshot-settings.js';
 import { advanceCheckpoints, type ReactionCheckpoints } from '../subscriptions/reaction-cause.js';
 import { checkUserMembers, handlersOf, isReservedEventName, registerLibraryClass } from './handlers.js';
 import {
@@ -58,6 +59,17 @@ export abstract class ActorCore<
   State extends object = Record<string, any>,
   Events extends EventMap = Record<string, any>,
 > {
+  /**
+   * A snapshot of the state is saved each time the stored version has advanced this much since the
+   * last one (per class: a subclass sets its own); `0` turns snapshots off. See README, Snapshots.
+   */
+  static snapshotEvery = 100;
+  /**
+   * Pins the fingerprint of the handlers' meaning: snapshots stay valid across code changes until
+   * this string changes. By default (`undefined`) the fingerprint is derived from the class's code.
+   */
+  static snapshotVersion: string | undefined = undefined;
+
   /** The actor's id, which is also the id of its stream. */
   readonly id: string;
   readonly container: Container;
@@ -89,6 +101,7 @@ export abstract class ActorCore<
       );
     }
     checkUserMembers(new.target.prototype as object, new.target.name);
+    snapshotSettingsOf(new.target);
     this.id = id;
     this.container = container;
     this.#policy = policy(new Machinery(this as unknown as ActorCore));
@@ -201,6 +214,9 @@ export abstract class ActorCore<
       }
       get className(): string {
         return this.#core.constructor.name;
+      }
+      get actorClass(): SnapshotClass {
+        return this.#core.constructor as SnapshotClass;
       }
       state(): object {
         return this.#core._state;

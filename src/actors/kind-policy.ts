@@ -8,6 +8,7 @@
  */
 import type { Container } from '../container.js';
 import type { NewEvent, StoredEvent } from '../events/envelope.js';
+import type { SnapshotClass } from '../snapshots/snapshot-settings.js';
 import type { ReactionCheckpoints } from '../subscriptions/reaction-cause.js';
 
 /** An event fired but not yet stored, with the settling of its `Fire` promise. */
@@ -41,6 +42,8 @@ export interface ActorMachinery {
   readonly container: Container;
   /** The user's class name, for messages and metadata. */
   readonly className: string;
+  /** The user's class, whose statics set its snapshot policy. */
+  readonly actorClass: SnapshotClass;
   state(): object;
   setState(state: object): void;
   version(): number;
