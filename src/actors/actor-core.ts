@@ -122,7 +122,10 @@ export abstract class ActorCore<
     return this.#unhandledEvents;
   }
 
-  /** Applies every stored event after the confirmed version, in version order. Resolves to the actor. */
+  /**
+   * Applies every stored event after the confirmed version, in version order; a first `Load` starts
+   * from the class's newest valid snapshot (`actor-snapshots.ts`). Resolves to the actor.
+   */
   async Load(): Promise<this> {
     this.#refuseIfDisposed('Load');
     await this.#settled();

@@ -85,7 +85,10 @@ export interface KindPolicy {
    * with that error, which is reported: it must throw only when none of them was stored.
    */
   appendFired(batch: FiredEvent[]): Promise<void>;
-  /** Reads and applies every stored event after what the actor has. Runs inside `exclusive`. */
+  /**
+   * Reads and applies every stored event after what the actor has; an actor with nothing applied
+   * nor pending first restores its snapshot (`ActorSnapshots.restore`). Runs inside `exclusive`.
+   */
   catchUp(): Promise<void>;
   /** At the end of `Load`, inside `exclusive`: a kind may start listening (unless disposed). */
   afterLoad(): Promise<void>;
