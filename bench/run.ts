@@ -29,6 +29,7 @@ import { postgresAppends } from './postgres-appends.js';
 import { postgresLoad } from './postgres-load.js';
 import { postgresNotify } from './postgres-notify.js';
 import { sqliteAppends } from './sqlite-appends.js';
+import { snapshotsLoad } from './snapshots.js';
 import { sqliteLoad } from './sqlite-load.js';
 
 const BENCHMARKS: readonly Benchmark[] = [
@@ -40,6 +41,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   ...liveBenchmarks,
   ...leadersBenchmarks,
   ...electedBenchmarks,
+  snapshotsLoad,
 ];
 
 const RESULTS_DIRECTORY = fileURLToPath(new URL('./results/', import.meta.url));

@@ -35,6 +35,7 @@ import {
   type ReactionCheckpoints,
 } from '../subscriptions/reaction-cause.js';
 import { currentReaction } from '../subscriptions/reaction-context.js';
+import { snapshotSettingsOf, type SnapshotClass } from '../snapshots/snapshot-settings.js';
 import { checkUserMembers, handlersOf, isReservedEventName, registerLibraryClass } from './handlers.js';
 import {
   firedEventOf,
@@ -68,6 +69,17 @@ export abstract class ActorCore<
   State extends object = Record<string, any>,
   Events extends EventMap = Record<string, any>,
 > {
+  /**
+   * A snapshot of the state is saved each time the stored version has advanced this much since the
+   * last one (per class: a subclass sets its own); `0` turns snapshots off. See README, Snapshots.
+   */
+  static snapshotEvery = 100;
+  /**
+   * Pins the fingerprint of the handlers' meaning: snapshots stay valid across code changes until
+   * this string changes. By default (`undefined`) the fingerprint is derived from the class's code.
+   */
+  static snapshotVersion: string | undefined = undefined;
+
   /** The actor's id, which is also the id of its stream. */
   readonly id: string;
   readonly container: Container;
@@ -102,6 +114,7 @@ export abstract class ActorCore<
       );
     }
     checkUserMembers(new.target.prototype as object, new.target.name);
+    snapshotSettingsOf(new.target);
     this.id = id;
     this.container = container;
     this.#policy = policy(new Machinery(this as unknown as ActorCore));
@@ -122,7 +135,10 @@ export abstract class ActorCore<
     return this.#unhandledEvents;
   }
 
-  /** Applies every stored event after the confirmed version, in version order. Resolves to the actor. */
+  /**
+   * Applies every stored event after the confirmed version, in version order; a first `Load` starts
+   * from the class's newest valid snapshot (`actor-snapshots.ts`). Resolves to the actor.
+   */
   async Load(): Promise<this> {
     this.#refuseIfDisposed('Load');
     await this.#settled();
@@ -272,6 +288,9 @@ export abstract class ActorCore<
       }
       get className(): string {
         return this.#core.constructor.name;
+      }
+      get actorClass(): SnapshotClass {
+        return this.#core.constructor as SnapshotClass;
       }
       state(): object {
         return this.#core._state;

@@ -9,6 +9,7 @@
 import type { Container } from '../container.js';
 import type { EventMap } from '../events/envelope.js';
 import { ActorCore } from './actor-core.js';
+import { ActorSnapshots } from './actor-snapshots.js';
 import { appendPending } from './append-pending.js';
 import { registerLibraryClass } from './handlers.js';
 import type { ActorMachinery, FiredEvent, KindPolicy } from './kind-policy.js';
@@ -26,10 +27,13 @@ export class Actor<
 class SerialPolicy implements KindPolicy {
   readonly #machinery: ActorMachinery;
   readonly #local: OptimisticState;
+  readonly #snapshots: ActorSnapshots;
 
   constructor(machinery: ActorMachinery) {
     this.#machinery = machinery;
-    this.#local = new OptimisticState(machinery);
+    const snapshots = new ActorSnapshots(machinery);
+    this.#snapshots = snapshots;
+    this.#local = new OptimisticState(machinery, (events, pending) => snapshots.confirmed(events, pending));
   }
 
   fired(fired: FiredEvent, rerunnable: boolean): void {
@@ -37,10 +41,11 @@ class SerialPolicy implements KindPolicy {
   }
 
   async appendFired(batch: FiredEvent[]): Promise<void> {
-    await appendPending(this.#machinery, this.#local, batch, () => this.catchUp());
+    await appendPending(this.#machinery, this.#local, batch, () => this.#local.readStored());
   }
 
   async catchUp(): Promise<void> {
+    await this.#snapshots.restore(() => this.#local.pendingCount === 0);
     await this.#local.readStored();
   }
 

@@ -26,12 +26,13 @@
  */
 import { UsageError, type FencedError } from '../errors.js';
 import { encodedDataOf, encodedEvent } from '../events/encoded-event.js';
-import type { StoredEvent } from '../events/envelope.js';
+import type { JsonValue, StoredEvent } from '../events/envelope.js';
 import { isClosedStore, type CampaignHandle, type DeposedReason } from '../leadership/campaign.js';
 import { LeaseKeeper } from '../leadership/lease-keeper.js';
 import { errorOf, leaseNameOf, readRequestRecord, requestStreamOf } from '../leadership/requests.js';
 import { lastTickOf, type LastTick, type MissedTicks } from '../leadership/tick-schedule.js';
 import { LiveFeed, type LiveWatch } from '../live/live-feed.js';
+import { ActorSnapshots } from './actor-snapshots.js';
 import { appendEventsRetryingUnavailable } from './append-retry.js';
 import { appendPending, backoff } from './append-pending.js';
 import { claimElectedId } from './elected-ids.js';
@@ -68,6 +69,7 @@ export class ElectedPolicy implements KindPolicy {
   readonly #machinery: ActorMachinery;
   readonly #options: ElectedOptions;
   readonly #local: OptimisticState;
+  readonly #snapshots: ActorSnapshots;
   readonly #requestStream: string;
   readonly #leaseName: string;
   readonly #keeper: LeaseKeeper;
@@ -103,7 +105,16 @@ export class ElectedPolicy implements KindPolicy {
   constructor(machinery: ActorMachinery, options: ElectedOptions) {
     this.#machinery = machinery;
     this.#options = options;
+    // Snapshots are taken once stored events are noted (`#noteStored`): they keep the marks too.
     this.#local = new OptimisticState(machinery);
+    this.#snapshots = new ActorSnapshots(machinery, {
+      save: () => {
+        const tick = this.#lastTick;
+        const lastTick = tick === undefined ? null : { n: tick.n, plannedAt: tick.plannedAt };
+        return { servedThrough: this.#servedThrough, lastTick };
+      },
+      restorer: (marks) => this.#marksRestorer(marks),
+    });
     this.#requestStream = requestStreamOf(machinery.id);
     this.#leaseName = leaseNameOf(machinery.id);
     const { store, logger } = machinery.container;
@@ -164,6 +175,9 @@ export class ElectedPolicy implements KindPolicy {
   }
 
   async catchUp(): Promise<void> {
+    await this.#snapshots.restore(
+      () => this.#local.pendingCount === 0 && this.#awaiting.size === 0 && this.#term === undefined,
+    );
     await this.#readStored();
   }
 
@@ -658,6 +672,25 @@ export class ElectedPolicy implements KindPolicy {
       this.#requestTimer = undefined;
       this.#followIfIdle();
     }
+    if (failure === undefined) this.#snapshots.confirmed(events, this.#local.pendingCount);
+  }
+
+  /** What restores the marks a snapshot kept (see `#noteStored`); `undefined` if they are malformed. */
+  #marksRestorer(marks: JsonValue | undefined): (() => void) | undefined {
+    if (typeof marks !== 'object' || marks === null || Array.isArray(marks)) return undefined;
+    const { servedThrough, lastTick } = marks;
+    if (!Number.isSafeInteger(servedThrough) || (servedThrough as number) < 0) return undefined;
+    let tick: LastTick | undefined;
+    if (lastTick !== null) {
+      if (typeof lastTick !== 'object' || Array.isArray(lastTick) || lastTick === undefined) return undefined;
+      const { n, plannedAt } = lastTick;
+      if (!Number.isSafeInteger(n) || (n as number) < 1 || !Number.isFinite(plannedAt)) return undefined;
+      tick = { n: n as number, plannedAt: plannedAt as number };
+    }
+    return () => {
+      this.#servedThrough = servedThrough as number;
+      this.#lastTick = tick;
+    };
   }
 
   /** Runs `work` in the actor's lane; a failure is reported, never left unhandled. */

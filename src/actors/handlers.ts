@@ -34,6 +34,12 @@ export function registerLibraryClass(constructor: abstract new (...args: never[]
   checkedPrototypes = new WeakSet();
 }
 
+/** True for a library base class: where a user's chain of classes ends. */
+export function isLibraryClass(candidate: object): boolean {
+  const prototype = (candidate as { prototype?: unknown }).prototype;
+  return typeof prototype === 'object' && prototype !== null && libraryPrototypes.has(prototype);
+}
+
 let checkedPrototypes = new WeakSet<object>();
 
 /**

@@ -8,6 +8,7 @@
  */
 import type { Container } from '../container.js';
 import type { NewEvent, StoredEvent } from '../events/envelope.js';
+import type { SnapshotClass } from '../snapshots/snapshot-settings.js';
 import type { ReactionCheckpoints } from '../subscriptions/reaction-cause.js';
 
 /** An event fired but not yet stored, with the settling of its `Fire` promise. */
@@ -41,6 +42,8 @@ export interface ActorMachinery {
   readonly container: Container;
   /** The user's class name, for messages and metadata. */
   readonly className: string;
+  /** The user's class, whose statics set its snapshot policy. */
+  readonly actorClass: SnapshotClass;
   state(): object;
   setState(state: object): void;
   version(): number;
@@ -82,7 +85,10 @@ export interface KindPolicy {
    * with that error, which is reported: it must throw only when none of them was stored.
    */
   appendFired(batch: FiredEvent[]): Promise<void>;
-  /** Reads and applies every stored event after what the actor has. Runs inside `exclusive`. */
+  /**
+   * Reads and applies every stored event after what the actor has; an actor with nothing applied
+   * nor pending first restores its snapshot (`ActorSnapshots.restore`). Runs inside `exclusive`.
+   */
   catchUp(): Promise<void>;
   /** At the end of `Load`, inside `exclusive`: a kind may start listening (unless disposed). */
   afterLoad(): Promise<void>;

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConcurrencyError, UsageError } from '../errors.js';
 import type { StoredEvent } from '../events/envelope.js';
 import { LiveFeed, type LiveWatch } from '../live/live-feed.js';
+import { ActorSnapshots } from './actor-snapshots.js';
 import { appendOnce, appendPending, backoff, MAX_APPEND_ATTEMPTS } from './append-pending.js';
 import type { ActorMachinery, FiredEvent, KindPolicy } from './kind-policy.js';
 import { OptimisticState } from './optimistic-state.js';
@@ -14,11 +15,14 @@ import { isThenable } from './thenable.js';
 export class LivePolicy implements KindPolicy {
   readonly #machinery: ActorMachinery;
   readonly #local: OptimisticState;
+  readonly #snapshots: ActorSnapshots;
   #watch: Promise<LiveWatch> | undefined;
 
   constructor(machinery: ActorMachinery) {
     this.#machinery = machinery;
-    this.#local = new OptimisticState(machinery);
+    const snapshots = new ActorSnapshots(machinery);
+    this.#snapshots = snapshots;
+    this.#local = new OptimisticState(machinery, (events, pending) => snapshots.confirmed(events, pending));
   }
 
   get confirmedVersion(): number {
@@ -34,6 +38,7 @@ export class LivePolicy implements KindPolicy {
   }
 
   async catchUp(): Promise<void> {
+    await this.#snapshots.restore(() => this.#local.pendingCount === 0);
     await this.#readWinners();
   }
 

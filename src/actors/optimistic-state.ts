@@ -43,8 +43,15 @@ export class OptimisticState {
   /** Pending events of re-runnable commands: dropping one is the command's business, not a failure. */
   #rerunnable: WeakSet<FiredEvent> | undefined;
 
-  constructor(machinery: ActorMachinery) {
+  /** Told, after stored events were accepted, of those events and how many are still pending. */
+  readonly #onConfirmed: ((events: readonly StoredEvent[], pending: number) => void) | undefined;
+
+  constructor(
+    machinery: ActorMachinery,
+    onConfirmed?: (events: readonly StoredEvent[], pending: number) => void,
+  ) {
     this.#machinery = machinery;
+    this.#onConfirmed = onConfirmed;
   }
 
   /** The version of the last stored event applied; the actor's `version` also counts pending events. */
@@ -96,6 +103,7 @@ export class OptimisticState {
     if (fresh.length === 0) return;
     if (this.#base === undefined) {
       for (const event of fresh) this.#machinery.applyEvent(event);
+      this.#onConfirmed?.(fresh, 0);
       return;
     }
     const landed: Array<[FiredEvent, StoredEvent]> = [];
@@ -119,6 +127,7 @@ export class OptimisticState {
     } finally {
       for (const [fired, stored] of landed) fired.resolve(stored);
     }
+    if (this.#base === undefined) this.#onConfirmed?.(fresh, 0);
   }
 
   /**
