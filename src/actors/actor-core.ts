@@ -341,6 +341,9 @@ export abstract class ActorCore<
       disposed(): boolean {
         return this.#core.#disposed;
       }
+      reactingChanged(): void {
+        this.#core.#listening?.changed();
+      }
     };
   }
 
@@ -352,6 +355,10 @@ export abstract class ActorCore<
       container: this.container,
       reactions: () => this.#reactions,
       disposed: () => this.#disposed,
+      mayReact: () => this.#policy.mayReact?.() ?? true,
+      waitingToReact: (waiting) => this.#policy.waitingToReact?.(waiting),
+      reactionsStalled: () => this.#policy.reactionsStalled?.(),
+      reactionPatienceMs: this.#policy.reactionPatienceMs ?? 1000,
     });
     if (this.#loaded) this.#listening.start();
     return this.#listening;
@@ -397,7 +404,9 @@ export abstract class ActorCore<
     else for (const seen of upcastEvent(upcasters, this.constructor.name, event)) this.#runHandler(seen);
     this.#version = event.version;
     if (event.meta.reaction !== undefined) {
-      this.#reactions = advanceCheckpoints(this.#reactions, event, this.constructor.name);
+      const before = this.#reactions;
+      this.#reactions = advanceCheckpoints(before, event, this.constructor.name);
+      if (this.#reactions !== before) this.#listening?.changed();
     }
   }
 

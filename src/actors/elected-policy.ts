@@ -80,6 +80,8 @@ export class ElectedPolicy implements KindPolicy {
   #term: number | undefined;
   /** The leader said it left: the next request also asks for the lease. */
   #leaderGone = false;
+  /** Listeners of this node waiting to react (a follower's): they need a leader, as requests do. */
+  #reactionsWaiting = 0;
   /** The newest leader's term this node has heard of (its `elected` record, a refused campaign). */
   #leaderTerm = 0;
   /** This actor's requests, by event id, until the leader's event is applied here or refused. */
@@ -154,6 +156,34 @@ export class ElectedPolicy implements KindPolicy {
   /** Whether this actor leads its id now. */
   get leading(): boolean {
     return this.#term !== undefined;
+  }
+
+  /** The leader reacts for every node, once in office (it has read the stream and served what waited). */
+  mayReact(): boolean {
+    return this.#term !== undefined && this.#inOffice === this.#term;
+  }
+
+  get reactionPatienceMs(): number {
+    return this.#options.requestTimeoutMs;
+  }
+
+  /** A follower whose listeners wait to react needs a leader, as one whose requests wait does. */
+  waitingToReact(waiting: boolean): void {
+    this.#reactionsWaiting += waiting ? 1 : -1;
+    if (waiting && this.#leaderGone && this.#term === undefined) this.#startCampaign();
+    if (!waiting) this.#followIfIdle();
+  }
+
+  /** No reaction stored for a whole period while listeners here wait: the leader may be gone. */
+  reactionsStalled(): void {
+    if (this.#term !== undefined || this.#disposing) return;
+    this.#askOrTakeOver(this.#leaderTerm).catch((error: unknown) => {
+      if (isClosedStore(error)) return;
+      this.#machinery.container.logger.warn('could not check on a leader that stores no reaction', {
+        lease: this.#leaseName,
+        error,
+      });
+    });
   }
 
   fired(fired: FiredEvent): void {
@@ -250,6 +280,7 @@ export class ElectedPolicy implements KindPolicy {
   /** A OneActor with nothing to wait for stops asking: its leader acts, or nobody needs one. */
   #followIfIdle(): void {
     if (this.#ticker !== undefined || this.#term !== undefined || this.#awaiting.size > 0) return;
+    if (this.#reactionsWaiting > 0) return;
     const campaign = this.#campaign;
     this.#campaign = undefined;
     void campaign?.close();
@@ -282,6 +313,7 @@ export class ElectedPolicy implements KindPolicy {
       }
       this.#failedAttempts = 0;
       this.#startTicking(term);
+      this.#machinery.reactingChanged();
     }, 'lead');
   }
 
@@ -459,6 +491,8 @@ export class ElectedPolicy implements KindPolicy {
     const { container } = machinery;
     const records = batch.map((fired) => {
       const at = atOf(fired.event.at);
+      // What caused the event (a listener's reaction) travels with the request, for the leader to store.
+      const { actor: _actor, ...eventMeta } = fired.event.meta ?? {};
       return encodedEvent({
         id: container.newId(),
         name: 'request',
@@ -468,6 +502,7 @@ export class ElectedPolicy implements KindPolicy {
           eventId: fired.event.id,
           eventName: fired.event.name,
           eventAt: at,
+          ...(Object.keys(eventMeta).length > 0 ? { eventMeta } : {}),
         }),
         at,
       });
@@ -509,6 +544,27 @@ export class ElectedPolicy implements KindPolicy {
     }, Math.ceil(wait)).unref();
   }
 
+  /**
+   * Someone here waited a whole period on the leader of term `blamed` (or on no leader): ask for
+   * the lease, or take it over from that leader; a newer leader gets a whole period of its own.
+   */
+  async #askOrTakeOver(blamed: number): Promise<void> {
+    const lease = await this.#machinery.container.store.readLease(this.#leaseName);
+    if (this.#term !== undefined || this.#disposing) return;
+    const holder = lease.held;
+    if (holder !== undefined && holder.term > blamed) {
+      // A leader newer than the one waited on (another node took over a moment ago): it gets a
+      // whole period before anyone blames it.
+      this.#leaderTerm = Math.max(this.#leaderTerm, holder.term);
+      for (const each of this.#awaiting.values()) each.leaderTerm = this.#leaderTerm;
+    } else if (holder === undefined || holder.holder === this.#keeper.holder) {
+      // Nobody leads (or this process's other instance does): ask as usual.
+      if (this.#campaign === undefined) this.#startCampaign();
+      else this.#campaign.retryNow();
+    } else if (this.#campaign === undefined) this.#startCampaign(holder.term);
+    else this.#campaign.takeOver(holder.term);
+  }
+
   /** The oldest request waited too long: look in the store, then take the lease from a leader that does not act. */
   async #requestTimedOut(): Promise<void> {
     if (this.#awaiting.size === 0) return;
@@ -526,19 +582,7 @@ export class ElectedPolicy implements KindPolicy {
         // This node leads: its own requests wait for a serving round (one may have failed).
         this.#scheduleServing();
       } else {
-        const lease = await this.#machinery.container.store.readLease(this.#leaseName);
-        const holder = lease.held;
-        if (holder !== undefined && holder.term > oldest.leaderTerm) {
-          // A leader newer than the one the request waited on (another requester took over a
-          // moment ago): it gets a whole period before anyone blames it.
-          this.#leaderTerm = Math.max(this.#leaderTerm, holder.term);
-          for (const each of this.#awaiting.values()) each.leaderTerm = this.#leaderTerm;
-        } else if (holder === undefined || holder.holder === this.#keeper.holder) {
-          // Nobody leads (or this process's other instance does): ask as usual.
-          if (this.#campaign === undefined) this.#startCampaign();
-          else this.#campaign.retryNow();
-        } else if (this.#campaign === undefined) this.#startCampaign(holder.term);
-        else this.#campaign.takeOver(holder.term);
+        await this.#askOrTakeOver(oldest.leaderTerm);
       }
     } catch (error) {
       if (isClosedStore(error)) {
@@ -609,7 +653,7 @@ export class ElectedPolicy implements KindPolicy {
       } else if (this.#term === undefined) {
         // A leader handed over: whoever waits on a request (or ticks) asks for the lease now.
         this.#leaderGone = true;
-        if (this.#awaiting.size > 0 || this.#ticker !== undefined) {
+        if (this.#awaiting.size > 0 || this.#ticker !== undefined || this.#reactionsWaiting > 0) {
           if (this.#campaign === undefined) this.#startCampaign();
           else this.#campaign.retryNow();
         }

@@ -69,6 +69,8 @@ export interface ActorMachinery {
   /** Reports a failure to the error hook and keeps it for the next `Flush`. */
   reportFailure(error: unknown, operation: string, event?: string): void;
   disposed(): boolean;
+  /** Whether this node may react to what its listeners hear changed (an elected kind took office). */
+  reactingChanged(): void;
 }
 
 /** What a kind decides. Each method is called by the core, never by a user. */
@@ -94,4 +96,18 @@ export interface KindPolicy {
   afterLoad(): Promise<void>;
   /** Once, after every fired event settled and every exclusive work ended: stop listening. */
   dispose(): Promise<void>;
+  /**
+   * Whether this node's listeners may react now (default: yes). An elected kind reacts on its
+   * leader only; a follower's listeners wait, passing over what the leader reacted to meanwhile.
+   */
+  mayReact?(): boolean;
+  /**
+   * A listener waits to react here (`true`) or stopped waiting (`false`): an elected follower
+   * keeps asking for a leader meanwhile, as it does for its own requests.
+   */
+  waitingToReact?(waiting: boolean): void;
+  /** A waiting listener saw no reaction stored for `requestTimeoutMs`: the leader does not act. */
+  reactionsStalled?(): void;
+  /** How long a waiting listener gives the leader before `reactionsStalled` (ms). */
+  readonly reactionPatienceMs?: number;
 }

@@ -14,7 +14,12 @@ export function firedForRequest(className: string, request: Request, term: numbe
       id: request.eventId,
       name: request.eventName,
       dataJson: JSON.stringify(request.data ?? null),
-      metaJson: JSON.stringify({ actor: request.actor || className, request: request.version, term }),
+      metaJson: JSON.stringify({
+        ...request.eventMeta,
+        actor: request.actor || className,
+        request: request.version,
+        term,
+      }),
       at: request.eventAt,
     }),
   );

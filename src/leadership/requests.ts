@@ -43,6 +43,11 @@ export interface RequestMeta {
   readonly eventId: string;
   readonly eventName: string;
   readonly eventAt: string;
+  /**
+   * The event's own metadata besides its actor (what caused it, when a listener fired it), which
+   * the leader stores with the event; absent when there is none.
+   */
+  readonly eventMeta?: Readonly<Record<string, unknown>>;
 }
 
 /** A request as a leader serves it. */
@@ -78,8 +83,9 @@ export function readRequestRecord(event: StoredEvent): RequestRecord | undefined
   const meta = event.meta as Record<string, unknown>;
   switch (event.name) {
     case 'request': {
-      const { actor, eventId, eventName, eventAt } = meta;
+      const { actor, eventId, eventName, eventAt, eventMeta } = meta;
       if (typeof eventId !== 'string' || typeof eventName !== 'string') return undefined;
+      const isPlainObject = typeof eventMeta === 'object' && eventMeta !== null && !Array.isArray(eventMeta);
       return {
         kind: 'request',
         request: {
@@ -89,6 +95,7 @@ export function readRequestRecord(event: StoredEvent): RequestRecord | undefined
           eventId,
           eventName,
           eventAt: typeof eventAt === 'string' ? eventAt : event.at,
+          ...(isPlainObject ? { eventMeta: eventMeta as Record<string, unknown> } : {}),
         },
       };
     }

@@ -41,6 +41,13 @@ export interface ListeningHost {
   readonly container: Container;
   reactions(): ReactionCheckpoints;
   disposed(): boolean;
+  /** Whether this node reacts now; when it changes, the host calls `changed()`. */
+  mayReact(): boolean;
+  /** Listeners of this actor wait to react (a follower): it keeps a leader coming. */
+  waitingToReact(waiting: boolean): void;
+  /** A waiting listener saw no reaction stored for `reactionPatienceMs`. */
+  reactionsStalled(): void;
+  readonly reactionPatienceMs: number;
 }
 
 interface Listener {
@@ -55,6 +62,8 @@ export class Listening {
   readonly #host: ListeningHost;
   readonly #listeners = new Map<string, Listener>();
   #started = false;
+  /** Listeners waiting until this node may react, or their cause is reacted to elsewhere. */
+  readonly #waiting = new Set<() => void>();
 
   constructor(host: ListeningHost) {
     this.#host = host;
@@ -91,6 +100,13 @@ export class Listening {
   start(): void {
     this.#started = true;
     for (const listener of this.#listeners.values()) this.#follow(listener);
+  }
+
+  /** The checkpoints advanced, or whether this node may react changed: waiting listeners look again. */
+  changed(): void {
+    const waiting = [...this.#waiting];
+    this.#waiting.clear();
+    for (const wake of waiting) wake();
   }
 
   /** Stops every listener; resolves once none is handling an event (except the caller's own). */
@@ -140,6 +156,7 @@ export class Listening {
   async #close(listener: Listener): Promise<void> {
     if (this.#listeners.get(listener.key) === listener) this.#listeners.delete(listener.key);
     listener.closed = true;
+    this.changed();
     const follower = listener.follower;
     // Closed from inside its own listener: the handling in progress is the caller's, not waited for.
     if (currentReaction()?.listener === listener.key && currentReaction()?.actor === this.#host.actor) {
@@ -151,9 +168,10 @@ export class Listening {
 
   async #hear(listener: Listener, event: StoredEvent): Promise<void> {
     const host = this.#host;
-    if (listener.closed || host.disposed()) return;
     // Reacted to already: this node, or another holding the actor, stored the reaction.
-    if ((host.reactions()[listener.key] ?? 0) >= listener.source.placeOf(event)) return;
+    const reacted = () => (host.reactions()[listener.key] ?? 0) >= listener.source.placeOf(event);
+    if (listener.closed || host.disposed() || reacted()) return;
+    if (!host.mayReact() && !(await this.#awaitTurn(listener, reacted))) return;
     const reaction = new Reaction(host.actor, listener.key, event);
     try {
       const result = runReaction(reaction, () => listener.listener.call(host.actor, event));
@@ -177,6 +195,38 @@ export class Listening {
       container.logger.error('a listener passed over a stored event that cannot be read', context);
     } else {
       container.logger.warn('a listener will try again', context);
+    }
+  }
+
+  /**
+   * Waits until this node may react (true), or the event was reacted to elsewhere, or the listener
+   * closed (false). While it waits, the host keeps a leader coming; a leader that stores no
+   * reaction for a whole patience period is reported as stalled (it may be gone).
+   */
+  async #awaitTurn(listener: Listener, reacted: () => boolean): Promise<boolean> {
+    const host = this.#host;
+    host.waitingToReact(true);
+    try {
+      for (;;) {
+        if (listener.closed || host.disposed() || reacted()) return false;
+        if (host.mayReact()) return true;
+        let timer: NodeJS.Timeout | undefined;
+        const progressed = await new Promise<boolean>((resolve) => {
+          const wake = () => {
+            clearTimeout(timer);
+            resolve(true);
+          };
+          this.#waiting.add(wake);
+          timer = setTimeout(() => {
+            this.#waiting.delete(wake);
+            resolve(false);
+          }, host.reactionPatienceMs);
+          timer.unref();
+        });
+        if (!progressed) host.reactionsStalled();
+      }
+    } finally {
+      host.waitingToReact(false);
     }
   }
 

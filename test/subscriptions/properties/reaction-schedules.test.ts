@@ -124,7 +124,14 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   },
 );
 
-const quiet: Logger = process.env["DEBUG_REACTIONS"] ? { debug() {}, info() {}, warn: (m, c) => console.log("WARN", m, c), error: (m, c) => console.log("ERR", m, c) } : { debug() {}, info() {}, warn() {}, error() {} };
+const quiet: Logger = process.env['DEBUG_REACTIONS']
+  ? {
+      debug() {},
+      info() {},
+      warn: (m, c) => console.log('WARN', m, c),
+      error: (m, c) => console.log('ERR', m, c),
+    }
+  : { debug() {}, info() {}, warn() {}, error() {} };
 
 /** One node's connection: its next append can be made to fail, before or after it is stored. */
 interface Connection {
