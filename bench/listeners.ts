@@ -19,8 +19,14 @@
  * has exactly one acknowledgement stored, recording it as its cause.
  */
 import pg from 'pg';
-import { Actor, LiveActor, type Container, type EventStore, type StoredEvent } from '../src/index.js';
-import { createContainer } from '../src/index.js';
+import {
+  Actor,
+  createContainer,
+  LiveActor,
+  type Container,
+  type EventStore,
+  type StoredEvent,
+} from '../src/index.js';
 import { DEFAULT_POOL_SIZE } from '../src/postgres.js';
 import { caseStore, ENGINE_NAMES, enginesToRun, type Engine } from './lib/arena.js';
 import { repetitionsFor, type Benchmark, type BenchmarkOptions } from './lib/benchmark.js';
