@@ -6,7 +6,7 @@
  *   npm run bench                       every benchmark, full length (a few minutes at most)
  *   npm run bench -- --quick            short runs, to check the figures move the right way
  *   npm run bench -- --only <name>      one benchmark (repeat --only for several); a group
- *                                       (`sqlite`, `postgres`, `live`, `leaders`) runs every benchmark
+ *                                       (`sqlite`, `postgres`, `live`, `leaders`, `listen`) runs every benchmark
  *                                       named <group>-…
  *   npm run bench -- --synchronous normal   SQLite commits that do not wait for the disk
  *
@@ -24,6 +24,7 @@ import { removeAllDatabaseFiles } from './lib/files.js';
 import { formatTable, type BenchmarkResult } from './lib/report.js';
 import { electedBenchmarks } from './elected-actors.js';
 import { leadersBenchmarks } from './leaders.js';
+import { listenBenchmarks } from './listeners.js';
 import { liveBenchmarks } from './live-actor.js';
 import { postgresAppends } from './postgres-appends.js';
 import { postgresLoad } from './postgres-load.js';
@@ -42,6 +43,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   ...leadersBenchmarks,
   ...electedBenchmarks,
   snapshotsLoad,
+  ...listenBenchmarks,
 ];
 
 const RESULTS_DIRECTORY = fileURLToPath(new URL('./results/', import.meta.url));
