@@ -46,7 +46,7 @@ export class RetryLater extends Error {
 }
 
 /** How many events one read takes. */
-const READ_PAGE_SIZE = 500;
+const READ_PAGE_SIZE = 1000;
 /** Live events held while the handler is busy; beyond, they are dropped and read again later. */
 const MAX_HELD_EVENTS = 10_000;
 const FIRST_RETRY_MS = 20;
@@ -57,7 +57,8 @@ export interface FollowerOptions {
   readonly source: FollowedSource;
   /** The place of the last event already handled; the follower starts after it. */
   readonly cursor: number;
-  readonly handle: (event: StoredEvent) => Promise<void>;
+  /** Handles one event: synchronously (returning nothing), or once the promise it returns settles. */
+  readonly handle: (event: StoredEvent) => Promise<void> | undefined;
   /** Hears what the follower recovers from by itself: failed reads, damaged rows. Never throws. */
   readonly onError: (error: unknown) => void;
 }
@@ -173,7 +174,8 @@ export class EventFollower {
       }
       for (const event of events) {
         if (this.#closed) return;
-        await this.#handle(event);
+        const handling = this.#handle(event);
+        if (handling !== undefined) await handling;
       }
       if (events.length < pageSize) return;
     }
@@ -195,17 +197,25 @@ export class EventFollower {
         this.#mustRead = true;
         return true;
       }
-      await this.#handle(event);
+      const handling = this.#handle(event);
+      if (handling !== undefined) await handling;
       this.#held.shift();
     }
     return true;
   }
 
-  async #handle(event: StoredEvent): Promise<void> {
+  /** Hands the event over (unless already handled); the cursor moves past it once it is handled. */
+  #handle(event: StoredEvent): Promise<void> | undefined {
     const place = this.#options.source.placeOf(event);
-    if (place <= this.#cursor) return;
-    if (this.#options.source.accepts(event)) await this.#options.handle(event);
-    this.#cursor = place;
+    if (place <= this.#cursor) return undefined;
+    const handling = this.#options.source.accepts(event) ? this.#options.handle(event) : undefined;
+    if (handling === undefined) {
+      this.#cursor = place;
+      return undefined;
+    }
+    return handling.then(() => {
+      this.#cursor = place;
+    });
   }
 
   /** A damaged row with a known place is reported once and passed over; false if it cannot be. */

@@ -166,25 +166,71 @@ export class Listening {
     await follower?.close();
   }
 
-  async #hear(listener: Listener, event: StoredEvent): Promise<void> {
+  /**
+   * Hands `event` to the listener, unless it was reacted to already. Synchronous when the listener
+   * is and fires nothing (an observer's common case: no promise per event); otherwise the promise
+   * settles once the reaction is stored, and rejects with `RetryLater` if it is worth another try.
+   */
+  #hear(listener: Listener, event: StoredEvent): Promise<void> | undefined {
     const host = this.#host;
-    // Reacted to already: this node, or another holding the actor, stored the reaction.
-    const reacted = () => (host.reactions()[listener.key] ?? 0) >= listener.source.placeOf(event);
-    if (listener.closed || host.disposed() || reacted()) return;
-    if (!host.mayReact() && !(await this.#awaitTurn(listener, reacted))) return;
-    const reaction = new Reaction(host.actor, listener.key, event);
+    if (listener.closed || host.disposed() || this.#reacted(listener, event)) return undefined;
+    if (!host.mayReact()) return this.#hearInTurn(listener, event);
+    return this.#react(listener, event);
+  }
+
+  /** Reacted to already: this node, or another holding the actor, stored the reaction. */
+  #reacted(listener: Listener, event: StoredEvent): boolean {
+    return (this.#host.reactions()[listener.key] ?? 0) >= listener.source.placeOf(event);
+  }
+
+  async #hearInTurn(listener: Listener, event: StoredEvent): Promise<void> {
+    if (await this.#awaitTurn(listener, () => this.#reacted(listener, event))) {
+      await this.#react(listener, event);
+    }
+  }
+
+  #react(listener: Listener, event: StoredEvent): Promise<void> | undefined {
+    const reaction = new Reaction(this.#host.actor, listener.key, event);
+    let result: unknown;
     try {
-      const result = runReaction(reaction, () => listener.listener.call(host.actor, event));
-      if (isPromiseLike(result)) await result;
+      result = runReaction(reaction, () => listener.listener.call(this.#host.actor, event));
+    } catch (error) {
+      reaction.open = false;
+      this.#report(error, listener, event);
+      return this.#settled(reaction);
+    }
+    if (isPromiseLike(result)) return this.#finish(reaction, listener, event, result);
+    reaction.open = false;
+    return this.#settled(reaction);
+  }
+
+  async #finish(
+    reaction: Reaction,
+    listener: Listener,
+    event: StoredEvent,
+    result: PromiseLike<unknown>,
+  ): Promise<void> {
+    try {
+      await result;
     } catch (error) {
       this.#report(error, listener, event);
     } finally {
       reaction.open = false;
     }
-    // The reaction's own failures already reached Flush and the error hook; some are worth a retry.
-    for (const outcome of await Promise.allSettled(reaction.fired)) {
-      if (outcome.status === 'rejected' && isPassing(outcome.reason)) throw new RetryLater(outcome.reason);
-    }
+    await this.#settled(reaction);
+  }
+
+  /**
+   * Waits for the reaction's events to be stored. Their own failures already reached Flush and the
+   * error hook; the ones that may pass are worth another try of the whole reaction.
+   */
+  #settled(reaction: Reaction): Promise<void> | undefined {
+    if (reaction.fired.length === 0) return undefined;
+    return Promise.allSettled(reaction.fired).then((outcomes) => {
+      for (const outcome of outcomes) {
+        if (outcome.status === 'rejected' && isPassing(outcome.reason)) throw new RetryLater(outcome.reason);
+      }
+    });
   }
 
   /** What the follower gets over by itself: a failed read, a damaged row passed over, a retried reaction. */
