@@ -6,7 +6,8 @@
  * A game built on `Actor` is killed with SIGKILL in the middle of the stream and restarted while
  * the players go on firing, three times: from outside, wherever it has got to; frozen just after the
  * store took one of its reactions (the answer never heard); frozen just before one reached the
- * store (applied in memory only).
+ * store (applied in memory only). A game built on `LiveActor` is held by two processes at once, and
+ * each is killed from outside and restarted in turn while the other goes on reacting.
  *
  * The players fire in parts the test releases, so that causes are fired while a game runs, while it
  * is down, and while it starts again. At the end a checker reads the store and proves: every
@@ -500,6 +501,49 @@ function describeGameReactions(engine: ClusterEngine): void {
             `${causesAtKill}+ causes; frozen after storing versions ${storedVersions.join(', ')}; frozen ` +
             `before storing ${(unstored['causes'] as string[]).length} reaction(s); ${total} causes each ` +
             `answered once; reported to the error hook: ${reportedErrors()}`,
+        );
+      },
+      CLUSTER_TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'a game (LiveActor) held by two processes at once, each killed -9 mid-stream and restarted in turn ' +
+        'while the other reacts, stores exactly one right reaction per death and exit',
+      async () => {
+        const players = startPlayers();
+        let first = startGame('node-a', 'LiveActor');
+        let second = startGame('node-b', 'LiveActor');
+        await cluster.go();
+
+        // node-a killed from outside in the middle of part 0; node-b goes on alone through part 1.
+        const causesAtKill = await untilReactions(REACTIONS_BEFORE_KILL, [...players, first, second]);
+        await first.kill();
+        const reactionsAtKill = await fresh.store.streamVersion(GAME);
+        release(players);
+        first = startGame('node-a (restarted)', 'LiveActor');
+        await first.message('ready');
+
+        // Both react to part 2, racing for each cause; node-b is killed in the middle of it.
+        const reactionsBefore = await fresh.store.streamVersion(GAME);
+        release(players);
+        await untilReactions(reactionsBefore + 10, [...players, first, second]);
+        await second.kill();
+        const reactionsAtSecondKill = await fresh.store.streamVersion(GAME);
+
+        // node-a alone through part 3, then both again.
+        release(players);
+        await untilPartFired(players, 3);
+        second = startGame('node-b (restarted)', 'LiveActor');
+        release(players);
+        await untilPartFired(players, PARTS - 1);
+        await untilEveryCauseIsAnswered([...players, first, second]);
+
+        await finishPlayers(players);
+        const total = await checkEverything([first, second], 'LiveActor');
+        console.log(
+          `${engine.name}, LiveActor game on two nodes: node-a killed with ${reactionsAtKill} reactions ` +
+            `stored for ${causesAtKill}+ causes, node-b with ${reactionsAtSecondKill}; ${total} causes ` +
+            `each answered once; reported to the error hook: ${reportedErrors()}`,
         );
       },
       CLUSTER_TEST_TIMEOUT_MS,
