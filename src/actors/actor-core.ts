@@ -348,7 +348,8 @@ export abstract class ActorCore<
   }
 
   #listeners(): Listening {
-    this.#listening ??= new Listening({
+    if (this.#listening !== undefined) return this.#listening;
+    this.#listening = new Listening({
       actor: this,
       id: this.id,
       className: this.constructor.name,
@@ -356,9 +357,7 @@ export abstract class ActorCore<
       reactions: () => this.#reactions,
       disposed: () => this.#disposed,
       mayReact: () => this.#policy.mayReact?.() ?? true,
-      waitingToReact: (waiting) => this.#policy.waitingToReact?.(waiting),
-      reactionsStalled: () => this.#policy.reactionsStalled?.(),
-      reactionPatienceMs: this.#policy.reactionPatienceMs ?? 1000,
+      listenersChanged: (count) => this.#policy.listenersChanged?.(count),
     });
     if (this.#loaded) this.#listening.start();
     return this.#listening;
@@ -404,9 +403,7 @@ export abstract class ActorCore<
     else for (const seen of upcastEvent(upcasters, this.constructor.name, event)) this.#runHandler(seen);
     this.#version = event.version;
     if (event.meta.reaction !== undefined) {
-      const before = this.#reactions;
-      this.#reactions = advanceCheckpoints(before, event, this.constructor.name);
-      if (this.#reactions !== before) this.#listening?.changed();
+      this.#reactions = advanceCheckpoints(this.#reactions, event, this.constructor.name);
     }
   }
 

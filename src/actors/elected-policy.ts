@@ -80,8 +80,8 @@ export class ElectedPolicy implements KindPolicy {
   #term: number | undefined;
   /** The leader said it left: the next request also asks for the lease. */
   #leaderGone = false;
-  /** Listeners of this node waiting to react (a follower's): they need a leader, as requests do. */
-  #reactionsWaiting = 0;
+  /** How many listeners the actor has: with any, it campaigns at all times, to react as leader. */
+  #listeners = 0;
   /** The newest leader's term this node has heard of (its `elected` record, a refused campaign). */
   #leaderTerm = 0;
   /** This actor's requests, by event id, until the leader's event is applied here or refused. */
@@ -163,27 +163,11 @@ export class ElectedPolicy implements KindPolicy {
     return this.#term !== undefined && this.#inOffice === this.#term;
   }
 
-  get reactionPatienceMs(): number {
-    return this.#options.requestTimeoutMs;
-  }
-
-  /** A follower whose listeners wait to react needs a leader, as one whose requests wait does. */
-  waitingToReact(waiting: boolean): void {
-    this.#reactionsWaiting += waiting ? 1 : -1;
-    if (waiting && this.#leaderGone && this.#term === undefined) this.#startCampaign();
-    if (!waiting) this.#followIfIdle();
-  }
-
-  /** No reaction stored for a whole period while listeners here wait: the leader may be gone. */
-  reactionsStalled(): void {
-    if (this.#term !== undefined || this.#disposing) return;
-    this.#askOrTakeOver(this.#leaderTerm).catch((error: unknown) => {
-      if (isClosedStore(error)) return;
-      this.#machinery.container.logger.warn('could not check on a leader that stores no reaction', {
-        lease: this.#leaseName,
-        error,
-      });
-    });
+  /** An elected actor with listeners needs a leader at all times: every node keeps campaigning. */
+  listenersChanged(count: number): void {
+    this.#listeners = count;
+    if (count > 0 && this.#watch !== undefined) this.#startCampaign();
+    else if (count === 0) this.#followIfIdle();
   }
 
   fired(fired: FiredEvent): void {
@@ -280,7 +264,7 @@ export class ElectedPolicy implements KindPolicy {
   /** A OneActor with nothing to wait for stops asking: its leader acts, or nobody needs one. */
   #followIfIdle(): void {
     if (this.#ticker !== undefined || this.#term !== undefined || this.#awaiting.size > 0) return;
-    if (this.#reactionsWaiting > 0) return;
+    if (this.#listeners > 0) return;
     const campaign = this.#campaign;
     this.#campaign = undefined;
     void campaign?.close();
@@ -341,6 +325,7 @@ export class ElectedPolicy implements KindPolicy {
   #deposed(reason: DeposedReason): void {
     this.#term = undefined;
     this.#inOffice = undefined;
+    this.#machinery.reactingChanged();
     this.#ticker?.stop();
     clearTimeout(this.#retryTimer);
     if (reason !== 'closed') this.#followIfIdle();
@@ -369,6 +354,7 @@ export class ElectedPolicy implements KindPolicy {
     if (!leading) return;
     this.#term = undefined;
     this.#inOffice = undefined;
+    this.#machinery.reactingChanged();
     clearTimeout(this.#retryTimer);
     this.#ticker?.stop();
     this.#campaign?.stepDown();
@@ -653,7 +639,7 @@ export class ElectedPolicy implements KindPolicy {
       } else if (this.#term === undefined) {
         // A leader handed over: whoever waits on a request (or ticks) asks for the lease now.
         this.#leaderGone = true;
-        if (this.#awaiting.size > 0 || this.#ticker !== undefined || this.#reactionsWaiting > 0) {
+        if (this.#awaiting.size > 0 || this.#ticker !== undefined || this.#listeners > 0) {
           if (this.#campaign === undefined) this.#startCampaign();
           else this.#campaign.retryNow();
         }

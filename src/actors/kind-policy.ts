@@ -69,7 +69,7 @@ export interface ActorMachinery {
   /** Reports a failure to the error hook and keeps it for the next `Flush`. */
   reportFailure(error: unknown, operation: string, event?: string): void;
   disposed(): boolean;
-  /** Whether this node may react to what its listeners hear changed (an elected kind took office). */
+  /** Whether this node's listeners run changed (an elected kind took or left office). */
   reactingChanged(): void;
 }
 
@@ -97,17 +97,14 @@ export interface KindPolicy {
   /** Once, after every fired event settled and every exclusive work ended: stop listening. */
   dispose(): Promise<void>;
   /**
-   * Whether this node's listeners may react now (default: yes). An elected kind reacts on its
-   * leader only; a follower's listeners wait, passing over what the leader reacted to meanwhile.
+   * Whether this node's listeners run now (default: always). An elected kind listens and reacts on
+   * its leader only, which starts its listeners from the stream's checkpoints when it takes office
+   * and stops them when it leaves; it calls `reactingChanged()` at each change.
    */
   mayReact?(): boolean;
   /**
-   * A listener waits to react here (`true`) or stopped waiting (`false`): an elected follower
-   * keeps asking for a leader meanwhile, as it does for its own requests.
+   * How many listeners the actor has. An elected actor with listeners keeps campaigning for its
+   * lease, as a TickActor does, so that a leader is always there to react.
    */
-  waitingToReact?(waiting: boolean): void;
-  /** A waiting listener saw no reaction stored for `requestTimeoutMs`: the leader does not act. */
-  reactionsStalled?(): void;
-  /** How long a waiting listener gives the leader before `reactionsStalled` (ms). */
-  readonly reactionPatienceMs?: number;
+  listenersChanged?(count: number): void;
 }

@@ -41,13 +41,10 @@ export interface ListeningHost {
   readonly container: Container;
   reactions(): ReactionCheckpoints;
   disposed(): boolean;
-  /** Whether this node reacts now; when it changes, the host calls `changed()`. */
+  /** Whether this node listens and reacts now (an elected kind's leader); the host calls `changed()` when it changes. */
   mayReact(): boolean;
-  /** Listeners of this actor wait to react (a follower): it keeps a leader coming. */
-  waitingToReact(waiting: boolean): void;
-  /** A waiting listener saw no reaction stored for `reactionPatienceMs`. */
-  reactionsStalled(): void;
-  readonly reactionPatienceMs: number;
+  /** How many listeners the actor has now. */
+  listenersChanged(count: number): void;
 }
 
 interface Listener {
@@ -62,8 +59,6 @@ export class Listening {
   readonly #host: ListeningHost;
   readonly #listeners = new Map<string, Listener>();
   #started = false;
-  /** Listeners waiting until this node may react, or their cause is reacted to elsewhere. */
-  readonly #waiting = new Set<() => void>();
 
   constructor(host: ListeningHost) {
     this.#host = host;
@@ -96,17 +91,24 @@ export class Listening {
     });
   }
 
-  /** The actor is loaded: its checkpoints are known, and its listeners start. */
+  /** The actor is loaded: its checkpoints are known, and its listeners start (where it may react). */
   start(): void {
     this.#started = true;
-    for (const listener of this.#listeners.values()) this.#follow(listener);
+    this.changed();
   }
 
-  /** The checkpoints advanced, or whether this node may react changed: waiting listeners look again. */
+  /**
+   * Whether this node may react changed (an elected kind took or left office): listeners start
+   * from the checkpoints the stream holds now, or stop; a new leader takes up where its
+   * predecessor's reactions end.
+   */
   changed(): void {
-    const waiting = [...this.#waiting];
-    this.#waiting.clear();
-    for (const wake of waiting) wake();
+    if (!this.#started) return;
+    const reacting = this.#host.mayReact();
+    for (const listener of this.#listeners.values()) {
+      if (reacting) this.#follow(listener);
+      else this.#unfollow(listener);
+    }
   }
 
   /** Stops every listener; resolves once none is handling an event (except the caller's own). */
@@ -137,7 +139,8 @@ export class Listening {
       closed: false,
     };
     this.#listeners.set(key, entry);
-    if (this.#started) this.#follow(entry);
+    host.listenersChanged(this.#listeners.size);
+    if (this.#started && host.mayReact()) this.#follow(entry);
     return { close: () => this.#close(entry) };
   }
 
@@ -153,10 +156,18 @@ export class Listening {
     });
   }
 
+  #unfollow(listener: Listener): void {
+    const follower = listener.follower;
+    listener.follower = undefined;
+    void follower?.close();
+  }
+
   async #close(listener: Listener): Promise<void> {
-    if (this.#listeners.get(listener.key) === listener) this.#listeners.delete(listener.key);
+    if (this.#listeners.get(listener.key) === listener) {
+      this.#listeners.delete(listener.key);
+      this.#host.listenersChanged(this.#listeners.size);
+    }
     listener.closed = true;
-    this.changed();
     const follower = listener.follower;
     // Closed from inside its own listener: the handling in progress is the caller's, not waited for.
     if (currentReaction()?.listener === listener.key && currentReaction()?.actor === this.#host.actor) {
@@ -173,20 +184,15 @@ export class Listening {
    */
   #hear(listener: Listener, event: StoredEvent): Promise<void> | undefined {
     const host = this.#host;
-    if (listener.closed || host.disposed() || this.#reacted(listener, event)) return undefined;
-    if (!host.mayReact()) return this.#hearInTurn(listener, event);
+    if (listener.closed || host.disposed() || !host.mayReact() || this.#reacted(listener, event)) {
+      return undefined;
+    }
     return this.#react(listener, event);
   }
 
   /** Reacted to already: this node, or another holding the actor, stored the reaction. */
   #reacted(listener: Listener, event: StoredEvent): boolean {
     return (this.#host.reactions()[listener.key] ?? 0) >= listener.source.placeOf(event);
-  }
-
-  async #hearInTurn(listener: Listener, event: StoredEvent): Promise<void> {
-    if (await this.#awaitTurn(listener, () => this.#reacted(listener, event))) {
-      await this.#react(listener, event);
-    }
   }
 
   #react(listener: Listener, event: StoredEvent): Promise<void> | undefined {
@@ -241,38 +247,6 @@ export class Listening {
       container.logger.error('a listener passed over a stored event that cannot be read', context);
     } else {
       container.logger.warn('a listener will try again', context);
-    }
-  }
-
-  /**
-   * Waits until this node may react (true), or the event was reacted to elsewhere, or the listener
-   * closed (false). While it waits, the host keeps a leader coming; a leader that stores no
-   * reaction for a whole patience period is reported as stalled (it may be gone).
-   */
-  async #awaitTurn(listener: Listener, reacted: () => boolean): Promise<boolean> {
-    const host = this.#host;
-    host.waitingToReact(true);
-    try {
-      for (;;) {
-        if (listener.closed || host.disposed() || reacted()) return false;
-        if (host.mayReact()) return true;
-        let timer: NodeJS.Timeout | undefined;
-        const progressed = await new Promise<boolean>((resolve) => {
-          const wake = () => {
-            clearTimeout(timer);
-            resolve(true);
-          };
-          this.#waiting.add(wake);
-          timer = setTimeout(() => {
-            this.#waiting.delete(wake);
-            resolve(false);
-          }, host.reactionPatienceMs);
-          timer.unref();
-        });
-        if (!progressed) host.reactionsStalled();
-      }
-    } finally {
-      host.waitingToReact(false);
     }
   }
 

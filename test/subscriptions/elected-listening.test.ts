@@ -1,7 +1,8 @@
 /**
- * Listeners of the elected kinds: a OneActor reacts on its leader only (followers wait, passing
- * over what the leader reacted to), so a reaction is stored once with its cause; a successor takes
- * up where the leader stopped. Ticks are heard like any stream's events.
+ * Listeners of the elected kinds: a OneActor listens and reacts on its leader only, so a reaction
+ * is stored once with its cause and an observer's side effect runs on one node; every node holding
+ * it campaigns, and a successor takes up where the leader's reactions end. Ticks are heard like any
+ * stream's events.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,7 +70,7 @@ describe('listeners of elected actors', () => {
     expect(errors).toEqual([]);
   });
 
-  it('when the leader of a OneActor stops without a word, a follower whose listener waits takes over and reacts', async () => {
+  it('when the leader of a OneActor stops without a word, another node holding it takes over within a lease and reacts', async () => {
     const [one, two, writer] = stores(3) as [EventStore, EventStore, EventStore];
     const first = await new Referee('referee', createContainer({ store: one })).Load();
     const second = await new Referee('referee', createContainer({ store: two })).Load();
@@ -86,6 +87,35 @@ describe('listeners of elected actors', () => {
     expect(follower.isLeader).toBe(true);
     const reactions = await writer.readStream('referee');
     expect(new Set(reactions.map((event) => event.meta.causationId)).size).toBe(4);
+  });
+
+  it('an observer on a OneActor held on two nodes hears each event on the leader only, and the leader keeps its lease', async () => {
+    const [one, two, writer] = stores(3) as [EventStore, EventStore, EventStore];
+    const heard: Array<[string, string]> = [];
+    class Mailer extends OneActor {
+      static override leaseTtlMs = 500;
+      static override requestTimeoutMs = 100;
+      constructor(id: string, container: Container, node: string) {
+        super(id, container);
+        // A side effect that stores nothing: sending an e-mail, say.
+        this.ListenFor('signed_up', (event) => void heard.push([node, event.id]));
+      }
+    }
+    const a = await new Mailer('mailer', createContainer({ store: one }), 'a').Load();
+    const b = await new Mailer('mailer', createContainer({ store: two }), 'b').Load();
+    cleanups.push(
+      () => a.Dispose(),
+      () => b.Dispose(),
+    );
+    await eventually(() => expect(a.isLeader || b.isLeader).toBe(true));
+    const leader = a.isLeader ? 'a' : 'b';
+    for (let index = 0; index < 5; index++) await writer.appendToStream(`u${index}`, [{ name: 'signed_up' }]);
+    await eventually(() => expect(heard).toHaveLength(5));
+    // Several request timeouts later: nobody took the lease from a leader that had nothing to store.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(heard).toHaveLength(5);
+    expect(new Set(heard.map(([node]) => node))).toEqual(new Set([leader]));
+    expect(a.isLeader ? 'a' : 'b').toBe(leader);
   });
 
   it('an actor listening to a TickActor reacts once to each tick', async () => {
