@@ -31,6 +31,8 @@ import { Listening, type EventListener } from '../subscriptions/listening.js';
 import {
   advanceCheckpoints,
   causedMeta,
+  checkpointOf,
+  reactionCauseOf,
   reactionMeta,
   type ReactionCheckpoints,
 } from '../subscriptions/reaction-cause.js';
@@ -91,6 +93,11 @@ export abstract class ActorCore<
   #unhandledEvents = 0;
   /** The last cause each of this class's listeners reacted to, from the reactions applied. */
   #reactions: ReactionCheckpoints = NO_REACTIONS;
+  /**
+   * The stored events of each listener's last reaction: a reaction run again (a retry, or on a
+   * node that heard the cause late) takes those as its own instead of firing them a second time.
+   */
+  #lastReactions: Map<string, { place: number; events: StoredEvent[] }> | undefined;
   #applying = false;
   #queue: FiredEvent[] = [];
   #draining: Promise<void> | undefined;
@@ -222,19 +229,29 @@ export abstract class ActorCore<
     }
     const { maxEventBytes } = this.container.store.limits;
     const className = this.constructor.name;
+    // A reaction's events have ids derived from it, so that two nodes reacting store it once.
+    const id =
+      ownReaction === undefined
+        ? this.container.newId()
+        : derivedEventId(
+            'reaction',
+            this.id,
+            className,
+            ownReaction.listener,
+            ownReaction.cause.id,
+            String(ownReaction.fired.length),
+          );
+    if (ownReaction !== undefined) {
+      // Stored already (by this reaction's earlier try, or by another node): it is this one's.
+      const stored = this.#storedReactionEvent(ownReaction.listener, ownReaction.cause, id);
+      if (stored !== undefined) {
+        const landed = Promise.resolve(stored as StoredEvent<Name, Events[Name]>);
+        ownReaction.fired.push(landed);
+        return landed;
+      }
+    }
     const event = encodedEvent({
-      // A reaction's events have ids derived from it, so that two nodes reacting store it once.
-      id:
-        ownReaction === undefined
-          ? this.container.newId()
-          : derivedEventId(
-              'reaction',
-              this.id,
-              className,
-              ownReaction.listener,
-              ownReaction.cause.id,
-              String(ownReaction.fired.length),
-            ),
+      id,
       name,
       dataJson: encodeJson(data, 'data', maxEventBytes),
       metaJson:
@@ -252,7 +269,14 @@ export abstract class ActorCore<
     // An un-awaited failure is reported through Flush and the hook.
     const firedEvent = firedEventOf(event);
     this.#policy.fired(firedEvent, this.#captured !== undefined);
-    ownReaction?.fired.push(firedEvent.promise);
+    if (ownReaction !== undefined) {
+      ownReaction.fired.push(firedEvent.promise);
+      // Landing, it is not applied again (it was at Fire): it is kept as stored from its answer.
+      firedEvent.promise.then(
+        (stored) => this.#noteReaction(stored),
+        () => undefined,
+      );
+    }
     (this.#captured ?? this.#queue).push(firedEvent);
     if (this.#captured === undefined) this.#draining ??= this.#drain();
     return firedEvent.promise as Promise<StoredEvent<Name, Events[Name]>>;
@@ -402,9 +426,32 @@ export abstract class ActorCore<
     if (!upcasters.has(event.name)) this.#runHandler(event);
     else for (const seen of upcastEvent(upcasters, this.constructor.name, event)) this.#runHandler(seen);
     this.#version = event.version;
-    if (event.meta.reaction !== undefined) {
-      this.#reactions = advanceCheckpoints(this.#reactions, event, this.constructor.name);
-    }
+    if (event.meta.reaction !== undefined) this.#noteReaction(event);
+  }
+
+  #storedReactionEvent(listener: string, cause: StoredEvent, id: string): StoredEvent | undefined {
+    const last = this.#lastReactions?.get(listener);
+    if (last === undefined) return undefined;
+    const place = checkpointOf({ listener, version: cause.version, position: cause.position });
+    return last.place === place ? last.events.find((each) => each.id === id) : undefined;
+  }
+
+  /** A reaction of this class applied: its listener's checkpoint moves, and a stored one is kept. */
+  #noteReaction(event: StoredEvent): void {
+    const cause = reactionCauseOf(event, this.constructor.name);
+    if (cause === undefined) return;
+    this.#reactions = advanceCheckpoints(this.#reactions, cause);
+    if (event.position === 0) return; // fired here, not stored yet
+    const lastReactions = (this.#lastReactions ??= new Map<
+      string,
+      { place: number; events: StoredEvent[] }
+    >());
+    const place = checkpointOf(cause);
+    const last = lastReactions.get(cause.listener);
+    if (last === undefined || last.place < place)
+      lastReactions.set(cause.listener, { place, events: [event] });
+    else if (last.place === place && !last.events.some((each) => each.id === event.id))
+      last.events.push(event);
   }
 
   /** Runs the handler of `event` against the current state, with firing forbidden. */

@@ -42,7 +42,8 @@ export async function appendEventsRetryingUnavailable(
       return await store.appendToStream(stream, events, options);
     } catch (error) {
       const pause = RETRY_PAUSES_MS[attempt];
-      if (!(error instanceof StoreUnavailableError) || pause === undefined) throw error;
+      // A store closed by its owner never answers again: no pause can help.
+      if (!(error instanceof StoreUnavailableError) || error.closed || pause === undefined) throw error;
       await sleep(pause);
     }
   }

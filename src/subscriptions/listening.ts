@@ -53,6 +53,11 @@ interface Listener {
   readonly listener: EventListener;
   follower: EventFollower | undefined;
   closed: boolean;
+  /**
+   * The cause whose reaction is being tried again: part of it may be stored already (which moved
+   * the checkpoint past it), and the rest must still be fired.
+   */
+  retrying: string | undefined;
 }
 
 export class Listening {
@@ -67,6 +72,11 @@ export class Listening {
   /** `ListenTo(actorId, listener)`: every event of one stream, in version order. */
   listenTo(actorId: unknown, listener: unknown): Subscription {
     validateStreamId(actorId, 'actorId');
+    if (actorId.startsWith(REQUEST_STREAM_PREFIX)) {
+      throw new UsageError(
+        `"${actorId}" is the request stream of an elected actor, which only the library reads; listen to "${actorId.slice(REQUEST_STREAM_PREFIX.length)}" itself`,
+      );
+    }
     const store = this.#host.container.store;
     return this.#add(listenerKey('to', actorId), listener, {
       read: (cursor, limit) => store.readStream(actorId, { fromVersion: cursor + 1, limit }),
@@ -137,6 +147,7 @@ export class Listening {
       listener: listener as EventListener,
       follower: undefined,
       closed: false,
+      retrying: undefined,
     };
     this.#listeners.set(key, entry);
     host.listenersChanged(this.#listeners.size);
@@ -163,18 +174,19 @@ export class Listening {
   }
 
   async #close(listener: Listener): Promise<void> {
+    listener.closed = true;
+    const follower = listener.follower;
+    // Closed from inside its own listener: the handling in progress is the caller's, not waited for.
+    const fromItself =
+      currentReaction()?.listener === listener.key && currentReaction()?.actor === this.#host.actor;
+    if (fromItself) void follower?.close();
+    else await follower?.close();
+    // Its key is free once it handles nothing more: a new listener for the same target could
+    // otherwise react to the event this one is still reacting to.
     if (this.#listeners.get(listener.key) === listener) {
       this.#listeners.delete(listener.key);
       this.#host.listenersChanged(this.#listeners.size);
     }
-    listener.closed = true;
-    const follower = listener.follower;
-    // Closed from inside its own listener: the handling in progress is the caller's, not waited for.
-    if (currentReaction()?.listener === listener.key && currentReaction()?.actor === this.#host.actor) {
-      void follower?.close();
-      return;
-    }
-    await follower?.close();
   }
 
   /**
@@ -184,9 +196,8 @@ export class Listening {
    */
   #hear(listener: Listener, event: StoredEvent): Promise<void> | undefined {
     const host = this.#host;
-    if (listener.closed || host.disposed() || !host.mayReact() || this.#reacted(listener, event)) {
-      return undefined;
-    }
+    if (listener.closed || host.disposed() || !host.mayReact()) return undefined;
+    if (listener.retrying !== event.id && this.#reacted(listener, event)) return undefined;
     return this.#react(listener, event);
   }
 
@@ -203,11 +214,11 @@ export class Listening {
     } catch (error) {
       reaction.open = false;
       this.#report(error, listener, event);
-      return this.#settled(reaction);
+      return this.#settled(listener, reaction);
     }
     if (isPromiseLike(result)) return this.#finish(reaction, listener, event, result);
     reaction.open = false;
-    return this.#settled(reaction);
+    return this.#settled(listener, reaction);
   }
 
   async #finish(
@@ -223,19 +234,26 @@ export class Listening {
     } finally {
       reaction.open = false;
     }
-    await this.#settled(reaction);
+    await this.#settled(listener, reaction);
   }
 
   /**
    * Waits for the reaction's events to be stored. Their own failures already reached Flush and the
    * error hook; the ones that may pass are worth another try of the whole reaction.
    */
-  #settled(reaction: Reaction): Promise<void> | undefined {
-    if (reaction.fired.length === 0) return undefined;
+  #settled(listener: Listener, reaction: Reaction): Promise<void> | undefined {
+    if (reaction.fired.length === 0) {
+      listener.retrying = undefined;
+      return undefined;
+    }
     return Promise.allSettled(reaction.fired).then((outcomes) => {
       for (const outcome of outcomes) {
-        if (outcome.status === 'rejected' && isPassing(outcome.reason)) throw new RetryLater(outcome.reason);
+        if (outcome.status === 'rejected' && isPassing(outcome.reason)) {
+          listener.retrying = reaction.cause.id;
+          throw new RetryLater(outcome.reason);
+        }
       }
+      listener.retrying = undefined;
     });
   }
 

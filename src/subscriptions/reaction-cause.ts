@@ -73,14 +73,11 @@ export function reactionCauseOf(event: StoredEvent, className: string): Reaction
 /** Checkpoints by listener key: the last cause reacted to (see `checkpointOf`). */
 export type ReactionCheckpoints = Readonly<Record<string, number>>;
 
-/** The checkpoints after `event` is applied; the same object when it records no reaction of `className`. */
+/** The checkpoints once a reaction to `cause` is applied; the same object when they do not move. */
 export function advanceCheckpoints(
   checkpoints: ReactionCheckpoints,
-  event: StoredEvent,
-  className: string,
+  cause: ReactionCause,
 ): ReactionCheckpoints {
-  const cause = reactionCauseOf(event, className);
-  if (cause === undefined) return checkpoints;
   const reached = checkpointOf(cause);
   if ((checkpoints[cause.listener] ?? 0) >= reached) return checkpoints;
   return { ...checkpoints, [cause.listener]: reached };
