@@ -51,8 +51,16 @@ function computeFingerprint(
       add('class', Function.prototype.toString.call(current));
     }
   }
-  const upcasters = actorClass.upcasters;
-  if (typeof upcasters === 'object' && upcasters !== null) {
+  // Every class of the chain may declare upcasters (the maps merge), pinned or not: all count.
+  for (
+    let current: object | null = actorClass;
+    current !== null && typeof current === 'function' && !isLibraryClass(current);
+    current = Object.getPrototypeOf(current) as object | null
+  ) {
+    if (!Object.prototype.hasOwnProperty.call(current, 'upcasters')) continue;
+    const upcasters = (current as { upcasters?: unknown }).upcasters;
+    if (typeof upcasters !== 'object' || upcasters === null) continue;
+    add('upcasters of', (current as { name?: string }).name ?? '');
     for (const name of Object.keys(upcasters).sort()) {
       const upcaster = (upcasters as Record<string, unknown>)[name];
       add('upcaster', name);

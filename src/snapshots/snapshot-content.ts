@@ -54,12 +54,9 @@ export function decodeSnapshotContent(json: unknown, version: number): SnapshotC
       `is ${JSON.stringify(format)}, not ${SNAPSHOT_FORMAT}`,
     );
   }
-  if (
-    !Number.isSafeInteger(unhandledEvents) ||
-    (unhandledEvents as number) < 0 ||
-    (unhandledEvents as number) > version
-  ) {
-    throw new UndecodableStateError('snapshot.unhandledEvents', `is not a count from 0 to ${version}`);
+  // Not bounded by the version: an upcaster may split one stored event into several unhandled ones.
+  if (!Number.isSafeInteger(unhandledEvents) || (unhandledEvents as number) < 0) {
+    throw new UndecodableStateError('snapshot.unhandledEvents', 'is not a whole number >= 0');
   }
   if (typeof eventId !== 'string' || eventId.length === 0) {
     throw new UndecodableStateError('snapshot.eventId', 'is not an event id');

@@ -20,6 +20,7 @@ import {
   type EventStore,
   type Logger,
   type NewSnapshot,
+  type Upcasters,
 } from 'omniscient';
 import { sqliteStore } from 'omniscient/sqlite';
 
@@ -327,6 +328,67 @@ describe('the fingerprint of the handlers', () => {
     await snapshotSaved(store, 's3', 'Plain', 4);
     await new Upcasting('s3', createContainer({ store, logger })).Load();
     expect(logger.lines).toContainEqual(['debug', expect.stringContaining('fingerprint differs')]);
+  });
+});
+
+describe('snapshots and the upcasters of a class chain', () => {
+  it("an upcaster added to a pinned class's base class invalidates its snapshots", async () => {
+    const accountOf = (baseReadsCents: boolean) => {
+      class Base extends Actor<{ total: number }> {
+        static upcasters: Upcasters = baseReadsCents
+          ? {
+              deposited_cents: (data) => ({
+                name: 'deposited',
+                data: { amount: (data as { cents: number }).cents / 100 },
+              }),
+            }
+          : {};
+        protected override _state = { total: 0 };
+        deposited(data: { amount: number }) {
+          this._state.total += data.amount;
+        }
+      }
+      class Account extends Base {
+        static override snapshotEvery = 2;
+        static override snapshotVersion = 'v1';
+        static override upcasters: Upcasters = { ignored: () => [] };
+      }
+      return Account;
+    };
+    const store = memoryStore();
+    const before = await new (accountOf(false))('acc', createContainer({ store })).Load();
+    await before.Fire('deposited_cents', { cents: 500 });
+    await before.Fire('deposited', { amount: 1 });
+    await snapshotSaved(store, 'acc', 'Account', 2);
+    expect(before.state.total).toBe(1);
+    const after = await new (accountOf(true))('acc', createContainer({ store })).Load();
+    expect(after.state.total).toBe(6);
+  });
+
+  it('a snapshot of a class whose upcasters split events into more unhandled ones than the version is used', async () => {
+    class Audit extends Actor<{ seen: number }> {
+      static override snapshotEvery = 2;
+      static upcasters: Upcasters = {
+        logged: () => [
+          { name: 'note', data: null },
+          { name: 'note', data: null },
+          { name: 'seen', data: null },
+        ],
+      };
+      protected override _state = { seen: 0 };
+      seen() {
+        this._state.seen++;
+      }
+    }
+    const store = memoryStore();
+    const logger = recordingLogger();
+    const writer = await new Audit('a1', createContainer({ store })).Load();
+    for (let index = 0; index < 4; index++) await writer.Fire('logged');
+    await snapshotSaved(store, 'a1', 'Audit', 4);
+    expect(writer.unhandledEvents).toBe(8);
+    const reader = await new Audit('a1', createContainer({ store, logger })).Load();
+    expect([reader.state.seen, reader.version, reader.unhandledEvents]).toEqual([4, 4, 8]);
+    expect(logger.lines.filter(([level]) => level === 'warn')).toEqual([]);
   });
 });
 
