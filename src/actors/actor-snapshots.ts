@@ -106,7 +106,7 @@ export class ActorSnapshots {
     let content: SnapshotContent;
     let restoreMarks: (() => void) | undefined;
     try {
-      content = decodeSnapshotContent(snapshot.state, snapshot.version);
+      content = decodeSnapshotContent(snapshot.state);
       restoreMarks = this.#marks === undefined ? () => undefined : this.#marks.restorer(content.marks);
       if (restoreMarks === undefined)
         throw new Error(`its marks ${JSON.stringify(content.marks)} are not well formed`);

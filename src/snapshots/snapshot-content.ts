@@ -37,8 +37,8 @@ export function encodeSnapshotContent(content: SnapshotContent): JsonValue {
   return encoded;
 }
 
-/** Decodes a snapshot's content for `version`; throws `UndecodableStateError` if it is not well formed. */
-export function decodeSnapshotContent(json: unknown, version: number): SnapshotContent {
+/** Decodes a snapshot's content; throws `UndecodableStateError` if it is not well formed. */
+export function decodeSnapshotContent(json: unknown): SnapshotContent {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new UndecodableStateError('snapshot', 'is not an object');
   }
