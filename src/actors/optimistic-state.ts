@@ -17,6 +17,7 @@
  * was fired (`structuredClone`: the state must hold plain data; see `state-copy.ts`).
  */
 import { encodedDataOf } from '../events/encoded-event.js';
+import { copyOfEvent } from '../events/event-copy.js';
 import type { StoredEvent } from '../events/envelope.js';
 import type { ReactionCheckpoints } from '../subscriptions/reaction-cause.js';
 import type { ActorMachinery, FiredEvent } from './kind-policy.js';
@@ -178,8 +179,9 @@ export class OptimisticState {
     this.#reset(base);
     let applied = 0;
     try {
+      // A copy each time: a handler may have kept and changed the data of an earlier application.
       for (const event of this.#confirmedSinceBase) {
-        machinery.applyEvent(event);
+        machinery.applyEvent(copyOfEvent(event));
         applied++;
       }
     } catch (error) {
@@ -187,7 +189,7 @@ export class OptimisticState {
       // would, and nothing pending can land after it.
       this.#confirmedSinceBase.length = applied;
       this.#reset(base);
-      for (const event of this.#confirmedSinceBase) machinery.applyEvent(event);
+      for (const event of this.#confirmedSinceBase) machinery.applyEvent(copyOfEvent(event));
       const pending = this.#pending;
       this.#pending = [];
       this.#dropBase();

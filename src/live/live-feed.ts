@@ -12,6 +12,7 @@ import type { Logger } from '../container.js';
 import type { EventNotification, EventStore, Subscription } from '../engines/engine.js';
 import { CorruptEventError } from '../errors.js';
 import type { StoredEvent } from '../events/envelope.js';
+import { copyOfEvent } from '../events/event-copy.js';
 import { StreamOrder } from './stream-order.js';
 
 /** How long a gap may stay open before the feed reads the missing versions from the store. */
@@ -217,8 +218,11 @@ export class LiveFeed {
         notification.event === undefined ? [] : [notification.event],
       );
       const announcedOnly = events.length < list.length;
+      let first = true;
       for (const consumer of this.#consumers.get(stream) ?? []) {
-        this.#offer(consumer, events);
+        // One event object per consumer: a handler may keep and change what it was given.
+        this.#offer(consumer, first ? events : events.map(copyOfEvent));
+        first = false;
         // An event too large for its notification is read from the store.
         if (announcedOnly) void this.#readFromStore(consumer);
       }

@@ -22,6 +22,7 @@
 import type { EventNotification } from '../engines/engine.js';
 import { CorruptEventError, StoreUnavailableError } from '../errors.js';
 import type { StoredEvent } from '../events/envelope.js';
+import { copyOfEvent } from '../events/event-copy.js';
 import type { LiveFeed, LiveWatch } from '../live/live-feed.js';
 
 /** An ordered source of events, and how to recognise its notifications. */
@@ -145,7 +146,8 @@ export class EventFollower {
       if (!source.matches(notification)) continue;
       woken = true;
       if (notification.event === undefined) this.#mustRead = true;
-      else if (this.#held.length < MAX_HELD_EVENTS) this.#held.push(notification.event);
+      // Its own copy: the same object reaches the stream's live actors, whose handlers may change it.
+      else if (this.#held.length < MAX_HELD_EVENTS) this.#held.push(copyOfEvent(notification.event));
       else {
         this.#held = [];
         this.#mustRead = true;
