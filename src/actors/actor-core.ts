@@ -64,6 +64,13 @@ export type Handlers<Events extends EventMap> = {
 /** Makes a kind's policy from the machinery the core lends it. */
 export type PolicyFactory = (machinery: ActorMachinery) => KindPolicy;
 
+/**
+ * Resolves once the actor's listeners have handled every event stored so far, and the events their
+ * reactions stored in turn (library-internal: `Given` judges a story only then). Set by the static
+ * block of `ActorCore`.
+ */
+export let listenersSettled: (actor: ActorCore) => Promise<void>;
+
 /** The machinery's class, set by the static block of `ActorCore`, where the private members are in reach. */
 let Machinery: new (core: ActorCore) => ActorMachinery;
 
@@ -299,6 +306,10 @@ export abstract class ActorCore<
    * actor would cost several kilobytes each).
    */
   static {
+    listenersSettled = async (actor) => {
+      await actor.#listening?.settled();
+      await actor.#settled();
+    };
     Machinery = class CoreMachinery implements ActorMachinery {
       readonly #core: ActorCore;
       constructor(core: ActorCore) {

@@ -74,6 +74,10 @@ export class EventFollower {
   #watch: LiveWatch | undefined;
   #wake: (() => void) | undefined;
   #pause: { timer: NodeJS.Timeout; resume: () => void } | undefined;
+  /** Waiting for the follower to have handled all it knows of and to wait for more. */
+  #idleWaiters: Array<() => void> = [];
+  /** How many events the follower handed over: a settle that handled none is final. */
+  #handled = 0;
   readonly #running: Promise<void>;
 
   constructor(options: FollowerOptions) {
@@ -87,8 +91,27 @@ export class EventFollower {
     return this.#cursor;
   }
 
+  /**
+   * Resolves once every event stored before the call (and whatever the handling of those stored in
+   * turn) is handled and the follower waits for more; at once if it is closed. For stories, which
+   * judge what an actor did only once its listeners are done.
+   */
+  async settled(): Promise<void> {
+    for (;;) {
+      const before = this.#handled;
+      await new Promise<void>((resolve) => {
+        if (this.#closed) return resolve();
+        this.#idleWaiters.push(resolve);
+        this.#mustRead = true;
+        this.#wake?.();
+      });
+      if (this.#closed || this.#handled === before) return;
+    }
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
+    this.#resolveIdle();
     this.#watch?.close();
     this.#watch = undefined;
     this.#wake?.();
@@ -210,7 +233,9 @@ export class EventFollower {
   #handle(event: StoredEvent): Promise<void> | undefined {
     const place = this.#options.source.placeOf(event);
     if (place <= this.#cursor) return undefined;
-    const handling = this.#options.source.accepts(event) ? this.#options.handle(event) : undefined;
+    const accepted = this.#options.source.accepts(event);
+    const handling = accepted ? this.#options.handle(event) : undefined;
+    if (accepted) this.#handled++;
     if (handling === undefined) {
       this.#cursor = place;
       return undefined;
@@ -229,7 +254,14 @@ export class EventFollower {
     return true;
   }
 
+  #resolveIdle(): void {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
   #nextNotification(): Promise<void> {
+    if (!this.#mustRead && this.#held.length === 0) this.#resolveIdle();
     return new Promise((resolve) => {
       this.#wake = () => {
         this.#wake = undefined;

@@ -121,6 +121,11 @@ export class Listening {
     }
   }
 
+  /** Resolves once every listener running here has handled what is stored (see `EventFollower.settled`). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.#listeners.values()].map((listener) => listener.follower?.settled()));
+  }
+
   /** Stops every listener; resolves once none is handling an event (except the caller's own). */
   async closeAll(): Promise<void> {
     await Promise.all([...this.#listeners.values()].map((listener) => this.#close(listener)));

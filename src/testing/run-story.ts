@@ -9,6 +9,7 @@
  * an `Error` naming the story and the step, whose `cause` is what was thrown.
  */
 import { UsageError, type Container, type EventStore, type StoredEvent } from '../index.js';
+import { ActorCore, listenersSettled } from '../actors/actor-core.js';
 import { markStoryContainer } from '../actors/story-clock.js';
 import { formatShort } from './format.js';
 import type { Setup } from './story-setup.js';
@@ -62,7 +63,11 @@ export async function runStory<A extends ActorUnderTest, T>(
   );
   return disposedAfter(story, className, actor, async () => {
     await failsAs(story, `${className}.Load() failed`, () => actor.Load());
+    // Listeners hear the given events too: what they react with is part of the story, judged
+    // once they are done, before the command and after it.
+    await settleListeners(story, className, actor);
     const outcome = await runCommand(plan, actor, className);
+    await settleListeners(story, className, actor);
     if (outcome.threw && !plan.expectsThrow) {
       throw new Error(`${story}\n  ${className}.${plan.method}() threw ${describeError(outcome.error)}`, {
         cause: outcome.error,
@@ -71,6 +76,11 @@ export async function runStory<A extends ActorUnderTest, T>(
     const fired = await readFired(story, container.store, versionsBefore);
     return judge({ actor, container, className, fired, outcome });
   });
+}
+
+async function settleListeners(story: string, className: string, actor: ActorUnderTest): Promise<void> {
+  if (!(actor instanceof ActorCore)) return;
+  await failsAs(story, `${className}'s listeners failed`, () => listenersSettled(actor));
 }
 
 async function storeGivenEvents(plan: StoryPlan<ActorUnderTest>, container: Container): Promise<void> {
