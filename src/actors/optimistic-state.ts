@@ -26,6 +26,9 @@ import { copyState } from './state-copy.js';
 /** How many events one read of a catch-up takes. */
 const READ_PAGE_SIZE = 10_000;
 
+/** Confirmed events since the base past which a rebuild takes a newer base (see `#advanceBase`). */
+const REBASE_AFTER = 32;
+
 /** The confirmed state a burst of pending events started from. */
 interface Base {
   readonly state: object;
@@ -163,6 +166,7 @@ export class OptimisticState {
     if (this.#base === undefined) return;
     for (;;) {
       this.#applyConfirmed(this.#base);
+      this.#advanceBase();
       const refused = this.#applyPending();
       if (refused === undefined) break;
       const [fired, error] = refused;
@@ -171,6 +175,29 @@ export class OptimisticState {
       if (!this.#rerunnable?.has(fired)) this.#machinery.reportFailure(error, 'apply', fired.event.name);
     }
     if (this.#pending.length === 0) this.#dropBase();
+  }
+
+  /**
+   * Every rebuild applies the events confirmed since the base again: while an actor keeps firing,
+   * the base never drops and they pile up, each rebuild costing more than the last. Past a few,
+   * the state they made (just applied, before the pending events) becomes the base.
+   */
+  #advanceBase(): void {
+    if (this.#confirmedSinceBase.length < REBASE_AFTER) return;
+    const machinery = this.#machinery;
+    let state: object;
+    try {
+      state = copyState(machinery.state(), machinery.className);
+    } catch {
+      return; // the state cannot be copied now: the older base still rebuilds it
+    }
+    this.#base = {
+      state,
+      version: machinery.version(),
+      unhandled: machinery.unhandled(),
+      reactions: machinery.reactions(),
+    };
+    this.#confirmedSinceBase = [];
   }
 
   /** The state = the base, then the events confirmed since; stops before one this class cannot apply. */
