@@ -22,6 +22,7 @@ import {
   type TickData,
 } from 'omniscient';
 import { sqliteStore } from 'omniscient/sqlite';
+import { eventually } from '../support/eventually.js';
 
 class Wallet extends OneActor<{ balance: number }> {
   static override requestTimeoutMs = 200;
@@ -51,19 +52,6 @@ function sqliteNodes(count: number, pollIntervalMs = 2): EventStore[] {
 }
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-
-async function eventually(check: () => void | Promise<void>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-}
 
 /** 'settled' if `promise` settles within `ms`, else 'pending'. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<'settled' | 'pending'> {

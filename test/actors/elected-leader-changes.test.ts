@@ -17,21 +17,9 @@ import {
   type NewEvent,
   type TickData,
 } from 'omniscient';
+import { eventually } from '../support/eventually.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-
-async function eventually(check: () => void | Promise<void>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-}
 
 interface Faults {
   /** Fails this append (StoreUnavailableError) when it returns true. */

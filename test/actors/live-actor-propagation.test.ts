@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createContainer, LiveActor, memoryStore, UsageError, type EventStore } from 'omniscient';
 import { sqliteStore } from 'omniscient/sqlite';
+import { eventually } from '../support/eventually.js';
 
 class Player extends LiveActor<{ lives: number; attempts: number }> {
   protected override _state = { lives: 0, attempts: 0 };
@@ -34,19 +35,6 @@ let files = 0;
 function twoConnections(): [EventStore, EventStore] {
   const file = join(directory, `live-${++files}.sqlite`);
   return [sqliteStore({ file, pollIntervalMs: 2 }), sqliteStore({ file, pollIntervalMs: 2 })];
-}
-
-async function eventually(check: () => void, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
 }
 
 describe('LiveActor, live', () => {

@@ -12,6 +12,7 @@ import {
   type EventStore,
 } from 'omniscient';
 import { sqliteStore } from 'omniscient/sqlite';
+import { eventually } from '../support/eventually.js';
 
 interface Account {
   balance: number;
@@ -43,19 +44,6 @@ let files = 0;
 function nodes(count: number): EventStore[] {
   const file = join(directory, `one-${++files}.sqlite`);
   return Array.from({ length: count }, () => sqliteStore({ file, pollIntervalMs: 2 }));
-}
-
-async function eventually(check: () => void | Promise<void>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
 }
 
 async function closeAll(actors: OneActor[], stores: EventStore[]): Promise<void> {

@@ -13,6 +13,7 @@ import {
   type Upcasters,
 } from 'omniscient';
 import { Given } from 'omniscient/testing';
+import { eventually } from '../support/eventually.js';
 
 interface ShopEvents {
   signed_up: { email: string };
@@ -443,19 +444,6 @@ class LiveShop extends LiveActor<{ balance: number; items: string[] }> {
   }
   paid(data: { amount: number }) {
     this._state.balance -= data.amount;
-  }
-}
-
-async function eventually(check: () => void, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
   }
 }
 

@@ -37,6 +37,7 @@ import {
   type StoredEvent,
 } from 'omniscient';
 import { sqliteStore } from 'omniscient/sqlite';
+import { eventually } from '../../support/eventually.js';
 
 class Wallet extends OneActor<{ balance: number }> {
   static override leaseTtlMs = 300;
@@ -331,19 +332,6 @@ function withHiccups(inner: EventStore, faults: { left: number; replyLost: boole
 }
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-
-async function eventually(check: () => void | Promise<void>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-}
 
 describe('OneActor on three nodes, over random schedules of commands, restarts and crashes', () => {
   it(
