@@ -80,6 +80,8 @@ export class ElectedPolicy implements KindPolicy {
   #term: number | undefined;
   /** The leader said it left: the next request also asks for the lease. */
   #leaderGone = false;
+  /** Reading the stream for `Load`: what it applies may be snapshotted, as a leader's appends are. */
+  #loading = false;
   /** How many listeners the actor has: with any, it campaigns at all times, to react as leader. */
   #listeners = 0;
   /** The newest leader's term this node has heard of (its `elected` record, a refused campaign). */
@@ -192,7 +194,12 @@ export class ElectedPolicy implements KindPolicy {
     await this.#snapshots.restore(
       () => this.#local.pendingCount === 0 && this.#awaiting.size === 0 && this.#term === undefined,
     );
-    await this.#readStored();
+    this.#loading = true;
+    try {
+      await this.#readStored();
+    } finally {
+      this.#loading = false;
+    }
   }
 
   async afterLoad(): Promise<void> {
@@ -702,7 +709,11 @@ export class ElectedPolicy implements KindPolicy {
       this.#requestTimer = undefined;
       this.#followIfIdle();
     }
-    if (failure === undefined) this.#snapshots.confirmed(events, this.#local.pendingCount);
+    // The leader stores, and every node loads: those take snapshots; a follower that only hears
+    // the leader's events does not (each node would save the same one).
+    if (failure === undefined && (this.#term !== undefined || this.#loading)) {
+      this.#snapshots.confirmed(events, this.#local.pendingCount);
+    }
   }
 
   /** What restores the marks a snapshot kept (see `#noteStored`); `undefined` if they are malformed. */

@@ -17,12 +17,18 @@ export class LivePolicy implements KindPolicy {
   readonly #local: OptimisticState;
   readonly #snapshots: ActorSnapshots;
   #watch: Promise<LiveWatch> | undefined;
+  /** Applying what the live feed brought (others' events): no snapshot is taken for those. */
+  #hearing = false;
 
   constructor(machinery: ActorMachinery) {
     this.#machinery = machinery;
     const snapshots = new ActorSnapshots(machinery);
     this.#snapshots = snapshots;
-    this.#local = new OptimisticState(machinery, (events, pending) => snapshots.confirmed(events, pending));
+    // Snapshots are taken where events are stored or loaded, not where they are only heard: every
+    // node holding the actor would otherwise save the same one, each taking the store's write lock.
+    this.#local = new OptimisticState(machinery, (events, pending) => {
+      if (!this.#hearing) snapshots.confirmed(events, pending);
+    });
   }
 
   get confirmedVersion(): number {
@@ -147,6 +153,11 @@ export class LivePolicy implements KindPolicy {
     const first = events.find((event) => event.version > this.#local.confirmedVersion);
     if (first === undefined) return;
     if (first.version > this.#local.confirmedVersion + 1) await this.#readWinners();
-    this.#local.acceptStored(events);
+    this.#hearing = true;
+    try {
+      this.#local.acceptStored(events);
+    } finally {
+      this.#hearing = false;
+    }
   }
 }

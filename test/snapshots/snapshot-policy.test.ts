@@ -23,6 +23,7 @@ import {
   type Upcasters,
 } from 'omniscient';
 import { sqliteStore } from 'omniscient/sqlite';
+import { eventually } from '../support/eventually.js';
 
 interface LedgerState {
   total: number;
@@ -328,6 +329,38 @@ describe('the fingerprint of the handlers', () => {
     await snapshotSaved(store, 's3', 'Plain', 4);
     await new Upcasting('s3', createContainer({ store, logger })).Load();
     expect(logger.lines).toContainEqual(['debug', expect.stringContaining('fingerprint differs')]);
+  });
+});
+
+describe('who takes snapshots', () => {
+  it('the node that stores the events takes the snapshots; one that only hears them takes none', async () => {
+    class Counter extends LiveActor<{ count: number }> {
+      static override snapshotEvery = 5;
+      protected override _state = { count: 0 };
+      counted() {
+        this._state.count++;
+      }
+    }
+    const inner = memoryStore();
+    const saved = { writer: 0, hearer: 0 };
+    const countingSaves = (node: keyof typeof saved): EventStore =>
+      new Proxy(inner, {
+        get(target, property) {
+          const value = Reflect.get(target, property, target) as unknown;
+          if (property !== 'saveSnapshot') return typeof value === 'function' ? value.bind(target) : value;
+          return (snapshot: NewSnapshot) => {
+            saved[node]++;
+            return inner.saveSnapshot(snapshot);
+          };
+        },
+      });
+    const writer = await new Counter('c', createContainer({ store: countingSaves('writer') })).Load();
+    const hearer = await new Counter('c', createContainer({ store: countingSaves('hearer') })).Load();
+    for (let index = 0; index < 10; index++) await writer.Fire('counted');
+    await snapshotSaved(inner, 'c', 'Counter', 10);
+    await eventually(() => expect(hearer.version).toBe(10));
+    expect(saved).toEqual({ writer: 2, hearer: 0 });
+    await Promise.all([writer.Dispose(), hearer.Dispose()]);
   });
 });
 
