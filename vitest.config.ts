@@ -6,11 +6,11 @@ const source = (file: string) => fileURLToPath(new URL(`./src/${file}`, import.m
 export default defineConfig({
   resolve: {
     alias: [
-      { find: /^omniscient\/sqlite$/, replacement: source('sqlite.ts') },
-      { find: /^omniscient\/postgres$/, replacement: source('postgres.ts') },
-      { find: /^omniscient\/testing$/, replacement: source('testing.ts') },
-      { find: /^omniscient\/conformance$/, replacement: source('conformance.ts') },
-      { find: /^omniscient$/, replacement: source('index.ts') },
+      { find: /^omniscient-actors\/sqlite$/, replacement: source('sqlite.ts') },
+      { find: /^omniscient-actors\/postgres$/, replacement: source('postgres.ts') },
+      { find: /^omniscient-actors\/testing$/, replacement: source('testing.ts') },
+      { find: /^omniscient-actors\/conformance$/, replacement: source('conformance.ts') },
+      { find: /^omniscient-actors$/, replacement: source('index.ts') },
     ],
   },
   test: {

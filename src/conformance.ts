@@ -1,11 +1,11 @@
 /**
- * `omniscient/conformance`: the specifications every engine must pass, for an engine of this
+ * `omniscient-actors/conformance`: the specifications every engine must pass, for an engine of this
  * package or a user's own. Written against the `EventStore` interface only, so nothing in them
  * knows which engine they talk to.
  *
  * ```ts
  * import { describe, it } from 'vitest'; // or 'node:test', or any runner with describe and it
- * import { describeEngineConformance } from 'omniscient/conformance';
+ * import { describeEngineConformance } from 'omniscient-actors/conformance';
  *
  * describeEngineConformance('my engine', (options) => myStore({ ...options }), { describe, it });
  * ```

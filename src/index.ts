@@ -1,7 +1,7 @@
 /**
- * The public face of `omniscient`: the actor kinds, the container, the in-memory store, the event
+ * The public face of `omniscient-actors`: the actor kinds, the container, the in-memory store, the event
  * types and the error classes. Storage engines that need a driver have their own entry points
- * (`omniscient/sqlite`); the test DSL is `omniscient/testing`.
+ * (`omniscient-actors/sqlite`); the test DSL is `omniscient-actors/testing`.
  */
 export { Actor } from './actors/actor.js';
 export { LiveActor } from './actors/live-actor.js';

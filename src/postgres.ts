@@ -1,5 +1,5 @@
 /**
- * `omniscient/postgres`: the store that processes on many machines share, on PostgreSQL through
+ * `omniscient-actors/postgres`: the store that processes on many machines share, on PostgreSQL through
  * `pg`. `postgresStore({ connectionString })` opens its own pool; `postgresStore({ pool })` works
  * through a pool the caller keeps. The store's tables live in one schema (`{ schema }`, default
  * `omniscient`), created and migrated on first use.

@@ -1,5 +1,5 @@
 /**
- * `omniscient/sqlite`: the embedded default store, one SQLite file that every process of one
+ * `omniscient-actors/sqlite`: the embedded default store, one SQLite file that every process of one
  * machine can share, or `':memory:'`. Importing this entry does not load the native driver; the
  * first `sqliteStore()` call does.
  */

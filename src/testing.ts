@@ -1,5 +1,5 @@
 /**
- * The public face of `omniscient/testing`: `Given`, the story DSL that puts events in, runs one
+ * The public face of `omniscient-actors/testing`: `Given`, the story DSL that puts events in, runs one
  * command and asserts the events out and the state, and the `AssertionError` a failed story throws.
  */
 export {

@@ -2,7 +2,7 @@
  * The game: players die and exit; the game, a process manager, listens for both and respawns a
  * player who has lives left, ejecting one who died three times or exited.
  */
-import { Actor, type Container, type StoredEvent } from 'omniscient';
+import { Actor, type Container, type StoredEvent } from 'omniscient-actors';
 
 export class Player extends Actor<{ deaths: number }> {
   protected override _state = { deaths: 0 };

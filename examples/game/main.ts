@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createContainer } from 'omniscient';
-import { sqliteStore } from 'omniscient/sqlite';
+import { createContainer } from 'omniscient-actors';
+import { sqliteStore } from 'omniscient-actors/sqlite';
 import { Game, Player } from './actors.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'omniscient-game-'));

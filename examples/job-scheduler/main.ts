@@ -9,8 +9,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createContainer } from 'omniscient';
-import { sqliteStore } from 'omniscient/sqlite';
+import { createContainer } from 'omniscient-actors';
+import { sqliteStore } from 'omniscient-actors/sqlite';
 import { Scheduler } from './scheduler.js';
 
 const file = process.env['SCHEDULER_DB'] ?? '.omniscient/scheduler.db';

@@ -8,7 +8,7 @@
  * least once per due tick: if a leader dies after running a job but before `job_ran` is stored,
  * its successor runs it again, so jobs should be idempotent (or check their own effects).
  */
-import { TickActor, type TickData } from 'omniscient';
+import { TickActor, type TickData } from 'omniscient-actors';
 
 export interface Job {
   readonly every: number;

@@ -2,7 +2,7 @@
  * The actors of the login story: a User who signs up and logs in, and a Player — the same person,
  * the same id, so the same stream — who gets a life for every payment.
  */
-import { LiveActor, type Container, type Handlers } from 'omniscient';
+import { LiveActor, type Container, type Handlers } from 'omniscient-actors';
 
 export interface PaymentGateway {
   charge(account: string, cents: number): { receipt: string };

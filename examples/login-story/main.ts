@@ -7,8 +7,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createContainer } from 'omniscient';
-import { sqliteStore } from 'omniscient/sqlite';
+import { createContainer } from 'omniscient-actors';
+import { sqliteStore } from 'omniscient-actors/sqlite';
 import { Player, User, type PaymentGateway } from './actors.js';
 
 const file = process.env['OMNISCIENT_DEMO_DB'] ?? '.omniscient/demo.db';

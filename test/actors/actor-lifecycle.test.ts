@@ -11,7 +11,7 @@ import {
   memoryStore,
   UsageError,
   type Container,
-} from 'omniscient';
+} from 'omniscient-actors';
 import { LiveFeed } from '../../src/live/live-feed.js';
 import { gatedStore } from './gated-store.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createContainer, memoryStore } from 'omniscient';
+import { createContainer, memoryStore } from 'omniscient-actors';
 import { Player, User } from './seed-actors.js';
 
 describe('actors of different classes with one id', () => {

@@ -12,7 +12,7 @@ import {
   LiveActor,
   memoryStore,
   type Container,
-} from 'omniscient';
+} from 'omniscient-actors';
 
 function sequentialIds(): () => string {
   let next = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Actor, createContainer, memoryStore, MissingServiceError, type Container } from 'omniscient';
+import { Actor, createContainer, memoryStore, MissingServiceError, type Container } from 'omniscient-actors';
 
 interface Tokens {
   next(): string;

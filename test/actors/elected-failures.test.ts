@@ -20,8 +20,8 @@ import {
   type EventStore,
   type NewEvent,
   type TickData,
-} from 'omniscient';
-import { sqliteStore } from 'omniscient/sqlite';
+} from 'omniscient-actors';
+import { sqliteStore } from 'omniscient-actors/sqlite';
 import { eventually } from '../support/eventually.js';
 
 class Wallet extends OneActor<{ balance: number }> {

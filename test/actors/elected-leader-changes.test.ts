@@ -16,7 +16,7 @@ import {
   type EventStore,
   type NewEvent,
   type TickData,
-} from 'omniscient';
+} from 'omniscient-actors';
 import { eventually } from '../support/eventually.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };

@@ -6,7 +6,7 @@ import {
   memoryStore,
   StoreUnavailableError,
   type ErrorContext,
-} from 'omniscient';
+} from 'omniscient-actors';
 
 class Counter extends Actor {
   Add(by: number) {

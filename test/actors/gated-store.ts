@@ -3,8 +3,8 @@
  * hold an append's reply (the append is stored, the answer waits), run something when an append
  * meets a conflict, and wait until the subscribers have been told of a given version.
  */
-import type { EventNotification, EventStore } from 'omniscient';
-import { ConcurrencyError, memoryStore } from 'omniscient';
+import type { EventNotification, EventStore } from 'omniscient-actors';
+import { ConcurrencyError, memoryStore } from 'omniscient-actors';
 
 export interface GatedStore extends EventStore {
   /** Holds the replies of the appends that start from now on, until `release()`. */

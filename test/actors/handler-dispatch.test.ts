@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Actor, createContainer, HandlerError, InvalidEventError, memoryStore, UsageError } from 'omniscient';
+import {
+  Actor,
+  createContainer,
+  HandlerError,
+  InvalidEventError,
+  memoryStore,
+  UsageError,
+} from 'omniscient-actors';
 
 class Probe extends Actor {
   calls: string[] = [];

@@ -12,7 +12,7 @@ import {
   memoryStore,
   UsageError,
   type Container,
-} from 'omniscient';
+} from 'omniscient-actors';
 import { gatedStore } from './gated-store.js';
 
 const quietly = { logger: { debug() {}, info() {}, warn() {}, error() {} }, onError: () => undefined };

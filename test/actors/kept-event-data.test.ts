@@ -4,7 +4,14 @@
  * reader of that event in the process — another actor of the stream, a listener — gets its own.
  */
 import { describe, expect, it } from 'vitest';
-import { Actor, createContainer, LiveActor, memoryStore, type Container, type StoredEvent } from 'omniscient';
+import {
+  Actor,
+  createContainer,
+  LiveActor,
+  memoryStore,
+  type Container,
+  type StoredEvent,
+} from 'omniscient-actors';
 import { eventually } from '../support/eventually.js';
 
 function cartOf(Base: typeof Actor | typeof LiveActor) {

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createContainer, LiveActor, memoryStore, UsageError, type EventStore } from 'omniscient';
-import { sqliteStore } from 'omniscient/sqlite';
+import { createContainer, LiveActor, memoryStore, UsageError, type EventStore } from 'omniscient-actors';
+import { sqliteStore } from 'omniscient-actors/sqlite';
 import { eventually } from '../support/eventually.js';
 
 class Player extends LiveActor<{ lives: number; attempts: number }> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createContainer, LiveActor, memoryStore, StoreUnavailableError } from 'omniscient';
+import { createContainer, LiveActor, memoryStore, StoreUnavailableError } from 'omniscient-actors';
 
 class Lives extends LiveActor<{ lives: number; history: number[] }> {
   protected override _state = { lives: 0, history: [] as number[] };

@@ -10,8 +10,8 @@ import {
   StoreUnavailableError,
   UsageError,
   type EventStore,
-} from 'omniscient';
-import { sqliteStore } from 'omniscient/sqlite';
+} from 'omniscient-actors';
+import { sqliteStore } from 'omniscient-actors/sqlite';
 import { eventually } from '../support/eventually.js';
 
 interface Account {

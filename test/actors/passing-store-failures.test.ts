@@ -11,7 +11,7 @@ import {
   StoreUnavailableError,
   type Container,
   type EventStore,
-} from 'omniscient';
+} from 'omniscient-actors';
 
 /** Stores the next append, then reports the store unavailable as if the reply was lost. */
 function loseNextReply(inner: EventStore): EventStore & { armed: boolean } {

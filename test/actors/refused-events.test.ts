@@ -3,7 +3,14 @@
  * rejected, and never appended: a stream never holds an event that makes it impossible to load.
  */
 import { describe, expect, it } from 'vitest';
-import { Actor, createContainer, HandlerError, LiveActor, memoryStore, type Container } from 'omniscient';
+import {
+  Actor,
+  createContainer,
+  HandlerError,
+  LiveActor,
+  memoryStore,
+  type Container,
+} from 'omniscient-actors';
 import { gatedStore } from './gated-store.js';
 
 interface Balance {

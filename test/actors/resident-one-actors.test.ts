@@ -4,7 +4,7 @@
  * process ask the store nothing while the leaders act. Counted calls, not timings.
  */
 import { describe, expect, it } from 'vitest';
-import { createContainer, memoryStore, OneActor, type EventStore } from 'omniscient';
+import { createContainer, memoryStore, OneActor, type EventStore } from 'omniscient-actors';
 
 class Counter extends OneActor<{ count: number }> {
   protected override _state = { count: 0 };

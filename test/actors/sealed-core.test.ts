@@ -3,7 +3,14 @@
  * and one that would replace a public member is refused at once with UsageError.
  */
 import { describe, expect, it } from 'vitest';
-import { Actor, createContainer, InvalidEventError, LiveActor, memoryStore, UsageError } from 'omniscient';
+import {
+  Actor,
+  createContainer,
+  InvalidEventError,
+  LiveActor,
+  memoryStore,
+  UsageError,
+} from 'omniscient-actors';
 
 const container = () => createContainer({ store: memoryStore() });
 

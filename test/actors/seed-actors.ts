@@ -1,5 +1,5 @@
 /** The User and Player of the product's seed story, shared by the actor tests. */
-import { Actor, LiveActor, type Container } from 'omniscient';
+import { Actor, LiveActor, type Container } from 'omniscient-actors';
 
 export class User extends LiveActor {
   constructor(id: string, container: Container) {

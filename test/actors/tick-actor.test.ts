@@ -10,8 +10,8 @@ import {
   type EventStore,
   type StoredEvent,
   type TickData,
-} from 'omniscient';
-import { sqliteStore } from 'omniscient/sqlite';
+} from 'omniscient-actors';
+import { sqliteStore } from 'omniscient-actors/sqlite';
 
 class Metronome extends TickActor<{ beats: number[] }> {
   static override resolution = 40;

@@ -1,5 +1,5 @@
 import { expectTypeOf, test } from 'vitest';
-import { Actor, LiveActor, type Handlers, type StoredEvent } from 'omniscient';
+import { Actor, LiveActor, type Handlers, type StoredEvent } from 'omniscient-actors';
 
 interface CartState {
   items: string[];

@@ -1,5 +1,5 @@
 import { expectTypeOf, test } from 'vitest';
-import { Actor, type StoredEvent, type UpcastEvent, type Upcasters } from 'omniscient';
+import { Actor, type StoredEvent, type UpcastEvent, type Upcasters } from 'omniscient-actors';
 
 interface Events {
   signed_up: { email: string };

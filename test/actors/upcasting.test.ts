@@ -11,8 +11,8 @@ import {
   type EventStore,
   type StoredEvent,
   type Upcasters,
-} from 'omniscient';
-import { Given } from 'omniscient/testing';
+} from 'omniscient-actors';
+import { Given } from 'omniscient-actors/testing';
 import { eventually } from '../support/eventually.js';
 
 interface ShopEvents {

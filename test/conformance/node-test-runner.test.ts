@@ -6,8 +6,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { memoryStore } from 'omniscient';
-import { describeEngineConformance } from 'omniscient/conformance';
+import { memoryStore } from 'omniscient-actors';
+import { describeEngineConformance } from 'omniscient-actors/conformance';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { memoryStore } from '../../src/engines/memory/memory-store.js';
 import { UsageError } from '../../src/errors.js';
-import { describeEngineConformance } from 'omniscient/conformance';
+import { describeEngineConformance } from 'omniscient-actors/conformance';
 
 describeEngineConformance('memory', (options) => memoryStore(options), { describe, it });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
 import { sqliteStore } from '../../src/sqlite.js';
-import { describeEngineConformance } from 'omniscient/conformance';
+import { describeEngineConformance } from 'omniscient-actors/conformance';
 
 const directory = mkdtempSync(join(tmpdir(), 'omniscient-sqlite-conformance-'));
 let files = 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { InvalidEventError } from 'omniscient';
+import { InvalidEventError } from 'omniscient-actors';
 import { encodeJson } from '../../src/events/json-data.js';
 
 const LIMIT = 1024 * 1024;

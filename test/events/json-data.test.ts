@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidEventError } from 'omniscient';
+import { InvalidEventError } from 'omniscient-actors';
 import { encodeJson, MAX_JSON_DEPTH } from '../../src/events/json-data.js';
 
 const LIMIT = 1024 * 1024;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidEventError, MAX_EVENT_NAME_LENGTH, MAX_STREAM_ID_LENGTH } from 'omniscient';
+import { InvalidEventError, MAX_EVENT_NAME_LENGTH, MAX_STREAM_ID_LENGTH } from 'omniscient-actors';
 import { validateEventName, validateStreamId } from '../../src/events/names.js';
 
 describe('event names', () => {

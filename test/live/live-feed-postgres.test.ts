@@ -4,8 +4,8 @@
  * such an announcement arrives may have been taken before the event was stored.
  */
 import { afterEach, expect, it } from 'vitest';
-import { createContainer, LiveActor, type EventStore } from 'omniscient';
-import { postgresStore, type PostgresEventStore } from 'omniscient/postgres';
+import { createContainer, LiveActor, type EventStore } from 'omniscient-actors';
+import { postgresStore, type PostgresEventStore } from 'omniscient-actors/postgres';
 import { describeWithPostgres, freshSchema, POSTGRES_URL } from '../engines/postgres/server.js';
 
 const opened: PostgresEventStore[] = [];

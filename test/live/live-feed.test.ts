@@ -8,7 +8,7 @@ import {
   type EventStore,
   type NotificationListener,
   type StoredEvent,
-} from 'omniscient';
+} from 'omniscient-actors';
 import { LiveFeed } from '../../src/live/live-feed.js';
 
 /**

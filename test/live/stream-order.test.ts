@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StoredEvent } from 'omniscient';
+import type { StoredEvent } from 'omniscient-actors';
 import { StreamOrder } from '../../src/live/stream-order.js';
 
 function event(version: number): StoredEvent {

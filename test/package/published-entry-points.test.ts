@@ -20,10 +20,10 @@ describe('the published package', () => {
 
   it('exposes its entry points through the exports map, with types beside them', () => {
     const output = runWithNode(`
-      const main = await import('omniscient');
-      const sqlite = await import('omniscient/sqlite');
-      const testing = await import('omniscient/testing');
-      const conformance = await import('omniscient/conformance');
+      const main = await import('omniscient-actors');
+      const sqlite = await import('omniscient-actors/sqlite');
+      const testing = await import('omniscient-actors/testing');
+      const conformance = await import('omniscient-actors/conformance');
       console.log(JSON.stringify({
         main: ['Actor', 'LiveActor', 'OneActor', 'TickActor', 'createContainer', 'memoryStore', 'ConcurrencyError', 'InvalidEventError',
                'StoreUnavailableError'].filter((name) => typeof main[name] !== 'function'),
@@ -46,7 +46,7 @@ describe('the published package', () => {
   it('does not load the native SQLite driver unless the SQLite store is used', () => {
     const output = runWithNode(`
       import { createRequire } from 'node:module';
-      await import('omniscient');
+      await import('omniscient-actors');
       const require = createRequire(import.meta.url);
       console.log(Object.keys(require.cache).some((path) => path.includes('better-sqlite3')));
     `);
@@ -54,15 +54,17 @@ describe('the published package', () => {
   });
 
   it('keeps internals out of the public entry', () => {
-    const output = runWithNode(`console.log(Object.keys(await import('omniscient')).sort().join(','))`);
+    const output = runWithNode(
+      `console.log(Object.keys(await import('omniscient-actors')).sort().join(','))`,
+    );
     expect(output).not.toMatch(/handlersOf|prepareEvents|encodeJson|registerLibraryClass/);
   });
 
   it('runs the conformance suite from the build under node:test, against the built memory engine', () => {
     const output = runWithNode(`
       import { describe, it } from 'node:test';
-      import { memoryStore } from 'omniscient';
-      import { describeEngineConformance } from 'omniscient/conformance';
+      import { memoryStore } from 'omniscient-actors';
+      import { describeEngineConformance } from 'omniscient-actors/conformance';
       describeEngineConformance('memory', (options) => memoryStore(options), { describe, it });
     `);
     expect(output).toMatch(/^# pass [1-9]\d*$/m);

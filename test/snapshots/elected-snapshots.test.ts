@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createContainer, OneActor, TickActor, type EventStore, type TickData } from 'omniscient';
-import { sqliteStore } from 'omniscient/sqlite';
+import { createContainer, OneActor, TickActor, type EventStore, type TickData } from 'omniscient-actors';
+import { sqliteStore } from 'omniscient-actors/sqlite';
 import { requestStreamOf } from '../../src/leadership/requests.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'omniscient-elected-snapshots-'));

@@ -21,8 +21,8 @@ import {
   type Logger,
   type NewSnapshot,
   type Upcasters,
-} from 'omniscient';
-import { sqliteStore } from 'omniscient/sqlite';
+} from 'omniscient-actors';
+import { sqliteStore } from 'omniscient-actors/sqlite';
 import { eventually } from '../support/eventually.js';
 
 interface LedgerState {

@@ -3,9 +3,9 @@
  * with placeholders, and a User and a Player sharing one id.
  */
 import { describe, expect, it } from 'vitest';
-import { Actor, createContainer, LiveActor, memoryStore, type Container } from 'omniscient';
-import { sqliteStore } from 'omniscient/sqlite';
-import { Given } from 'omniscient/testing';
+import { Actor, createContainer, LiveActor, memoryStore, type Container } from 'omniscient-actors';
+import { sqliteStore } from 'omniscient-actors/sqlite';
+import { Given } from 'omniscient-actors/testing';
 
 class User extends LiveActor {
   constructor(id: string, container: Container) {

@@ -8,8 +8,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Actor, createContainer, OneActor, TickActor, type Container, type EventStore } from 'omniscient';
-import { sqliteStore } from 'omniscient/sqlite';
+import {
+  Actor,
+  createContainer,
+  OneActor,
+  TickActor,
+  type Container,
+  type EventStore,
+} from 'omniscient-actors';
+import { sqliteStore } from 'omniscient-actors/sqlite';
 import { eventually } from '../support/eventually.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];

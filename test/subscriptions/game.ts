@@ -2,7 +2,7 @@
  * The seed's game: players die and exit; the game, a process manager, hears it and respawns a
  * player who still has lives, and ejects one who has none left or who exited.
  */
-import { Actor, LiveActor, type Container, type StoredEvent } from 'omniscient';
+import { Actor, LiveActor, type Container, type StoredEvent } from 'omniscient-actors';
 
 export interface PlayerState {
   lives: number;

@@ -19,8 +19,8 @@ import {
   type ErrorContext,
   type EventStore,
   type StoredEvent,
-} from 'omniscient';
-import { sqliteStore } from 'omniscient/sqlite';
+} from 'omniscient-actors';
+import { sqliteStore } from 'omniscient-actors/sqlite';
 import { eventually } from '../support/eventually.js';
 import { gameClass, Player } from './game.js';
 

@@ -11,7 +11,7 @@ import {
   type EventNotification,
   type EventStore,
   type StoredEvent,
-} from 'omniscient';
+} from 'omniscient-actors';
 import { derivedEventId } from '../../src/events/derived-id.js';
 import { reactionMeta } from '../../src/subscriptions/reaction-cause.js';
 import { eventually } from '../support/eventually.js';

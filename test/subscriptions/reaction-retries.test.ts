@@ -15,7 +15,7 @@ import {
   UsageError,
   type Container,
   type EventStore,
-} from 'omniscient';
+} from 'omniscient-actors';
 import { eventually } from '../support/eventually.js';
 
 /** A store whose appends to one stream fail while `failures` is above zero. */

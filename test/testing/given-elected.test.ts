@@ -7,7 +7,7 @@ import {
   OneActor,
   type EventStore,
   type TickData,
-} from 'omniscient';
+} from 'omniscient-actors';
 
 /** The store with every read a few milliseconds late, as over a network: timers get to run meanwhile. */
 function slowReads(inner: EventStore): EventStore {
@@ -25,7 +25,7 @@ function slowReads(inner: EventStore): EventStore {
     },
   });
 }
-import { Given } from 'omniscient/testing';
+import { Given } from 'omniscient-actors/testing';
 import { Scheduler } from '../../examples/job-scheduler/scheduler.js';
 
 class Wallet extends OneActor<{ balance: number }> {

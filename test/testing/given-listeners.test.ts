@@ -4,8 +4,8 @@
  * the command and after it, however long a reaction takes.
  */
 import { describe, it } from 'vitest';
-import { Actor, type Container } from 'omniscient';
-import { Given } from 'omniscient/testing';
+import { Actor, type Container } from 'omniscient-actors';
+import { Given } from 'omniscient-actors/testing';
 import { gameClass } from '../subscriptions/game.js';
 
 const Game = gameClass(Actor);

@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, test } from 'vitest';
-import type { StoredEvent } from 'omniscient';
-import { Given, type CommandName, type EventNamesOf, type StoryResult } from 'omniscient/testing';
+import type { StoredEvent } from 'omniscient-actors';
+import { Given, type CommandName, type EventNamesOf, type StoryResult } from 'omniscient-actors/testing';
 import { Player, User } from './story-actors.js';
 
 // Only the type checker runs these: nothing here is awaited.

@@ -7,15 +7,15 @@ import {
   UsageError,
   createContainer,
   type Container,
-} from 'omniscient';
-import { sqliteStore } from 'omniscient/sqlite';
+} from 'omniscient-actors';
+import { sqliteStore } from 'omniscient-actors/sqlite';
 import {
   AssertionError,
   DEFAULT_ACTOR_ID,
   DEFAULT_NOW,
   Given,
   type ActorUnderTest,
-} from 'omniscient/testing';
+} from 'omniscient-actors/testing';
 import { LiveFeed } from '../../src/live/live-feed.js';
 import {
   Player,

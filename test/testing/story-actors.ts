@@ -6,7 +6,7 @@ import {
   createContainer,
   memoryStore,
   type Container,
-} from 'omniscient';
+} from 'omniscient-actors';
 
 export interface TokenGenerator {
   next(): unknown;

@@ -11,7 +11,7 @@
  * the event's id, its data as it was when `Fire` was called, and how the call ended, for the
  * invariants to check against the stream.
  */
-import { Actor, LiveActor, type Container, type StoredEvent } from 'omniscient';
+import { Actor, LiveActor, type Container, type StoredEvent } from 'omniscient-actors';
 
 export interface AccountState {
   balance: number;

@@ -33,7 +33,7 @@ import {
   type NotificationListener,
   type ReadStreamOptions,
   type StoredEvent,
-} from 'omniscient';
+} from 'omniscient-actors';
 
 export type Fault =
   | 'append fails before storing'

@@ -14,7 +14,7 @@
  * - once disposed, an actor applies nothing more, and once every actor is disposed nothing listens.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { createContainer, type StoredEvent } from 'omniscient';
+import { createContainer, type StoredEvent } from 'omniscient-actors';
 import { FireLog, foldAccount, Ledger, LiveAccount, type AccountState } from './account-model.js';
 import { STREAM, stateText, type ActorKind, type RunResult } from './schedule-run.js';
 

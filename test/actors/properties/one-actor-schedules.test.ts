@@ -35,8 +35,8 @@ import {
   StoreUnavailableError,
   type EventStore,
   type StoredEvent,
-} from 'omniscient';
-import { sqliteStore } from 'omniscient/sqlite';
+} from 'omniscient-actors';
+import { sqliteStore } from 'omniscient-actors/sqlite';
 import { eventually } from '../../support/eventually.js';
 
 class Wallet extends OneActor<{ balance: number }> {

@@ -8,7 +8,7 @@
  * scheduler's order, until the promise settles.
  */
 import type * as fc from 'fast-check';
-import { createContainer, memoryStore, type EventStore, type Logger } from 'omniscient';
+import { createContainer, memoryStore, type EventStore, type Logger } from 'omniscient-actors';
 import { DEFAULT_GAP_WAIT_MS } from '../../../src/live/live-feed.js';
 import { FireLog, Ledger, LiveAccount, type AccountState, type FireRecord } from './account-model.js';
 import { FaultyStore } from './faulty-store.js';

@@ -10,7 +10,7 @@
  */
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Actor, createContainer, memoryStore, type Upcasters } from 'omniscient';
+import { Actor, createContainer, memoryStore, type Upcasters } from 'omniscient-actors';
 import { propertyRuns } from './schedule.js';
 
 const runs = propertyRuns(200);

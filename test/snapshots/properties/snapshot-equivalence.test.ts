@@ -9,7 +9,7 @@
 import * as fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { expect } from 'vitest';
-import { Actor, createContainer, memoryStore, type Container, type EventStore } from 'omniscient';
+import { Actor, createContainer, memoryStore, type Container, type EventStore } from 'omniscient-actors';
 import { propertyRuns } from '../../actors/properties/schedule.js';
 
 const runs = propertyRuns(60);

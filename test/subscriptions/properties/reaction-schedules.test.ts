@@ -33,8 +33,8 @@ import {
   type EventStore,
   type Logger,
   type StoredEvent,
-} from 'omniscient';
-import { sqliteStore } from 'omniscient/sqlite';
+} from 'omniscient-actors';
+import { sqliteStore } from 'omniscient-actors/sqlite';
 import { eventually } from '../../support/eventually.js';
 
 const PLAYERS = 3;
