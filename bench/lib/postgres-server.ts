@@ -195,6 +195,9 @@ export async function schemaPool(
     options: `-c search_path=${schema}`,
     ...(types === undefined ? {} : { types }),
   });
+  // An idle connection the server ends (a run's database dropped under the pool of a run that
+  // failed before closing it) must not end the process: a query on it fails through its own promise.
+  pool.on('error', () => undefined);
   await openAll(pool, size);
   return pool;
 }
