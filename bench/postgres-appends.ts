@@ -14,7 +14,7 @@ import type { Benchmark, BenchmarkOptions } from './lib/benchmark.js';
 import { compareMany } from './lib/compare-many.js';
 import { distinctStreamsFor, planWriterAppends, runWriters } from './lib/concurrent-workload.js';
 import type { Calibration, Contender } from './lib/measure.js';
-import { PEER_EVENTS_TABLE, PeerStore, toPeerEvent } from './lib/peer-emmett.js';
+import { PeerStore, toPeerEvent } from './lib/peer-emmett.js';
 import { formatTable, POOL_SIZE, runPostgresBenchmark, WRITER_COUNTS } from './lib/postgres-bench.js';
 import { countRows, dropSchema, freshSchema, POSTGRES_URL, schemaPool } from './lib/postgres-server.js';
 import { createRawTable, RAW_TABLE, RawPostgresTable } from './lib/raw-postgres.js';
@@ -192,8 +192,7 @@ function peerAppends(
   return async (appends) => {
     const plan = planWriterAppends(appends, eventsPerAppend, spread, writers);
     const events = plan.map((append) => append.events.map(toPeerEvent));
-    const schema = await freshSchema('peer');
-    const peer = await PeerStore.open(schema, POOL_SIZE);
+    const peer = await PeerStore.open('peer', POOL_SIZE);
     const hot = spread === 'one stream';
     return {
       run(from, to) {
@@ -205,13 +204,12 @@ function peerAppends(
         });
       },
       async verify() {
-        expectStored('the peer', await countRows(schema, PEER_EVENTS_TABLE), appends * eventsPerAppend);
+        expectStored('the peer', await peer.storedEvents(), appends * eventsPerAppend);
         counts.appends += appends;
         counts.retries += peer.retries;
       },
-      async dispose() {
-        await peer.close();
-        await dropSchema(schema);
+      dispose() {
+        return peer.close();
       },
     };
   };

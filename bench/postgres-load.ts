@@ -37,17 +37,15 @@ export const postgresLoad: Benchmark = {
 
       options.progress(`postgres-load: writing a stream of ${STREAM_EVENTS} events on each side`);
       const events = depositEvents(STREAM_EVENTS);
-      const schemas = [
-        await freshSchema('engine_load'),
-        await freshSchema('raw_load'),
-        await freshSchema('peer_load'),
-      ];
+      // The peer first: if it cannot open, no other side's connections are left open behind it.
+      const peer = await PeerStore.open('peer_load', POOL_SIZE);
+      const engineSchema = await freshSchema('engine_load');
+      const rawSchema = await freshSchema('raw_load');
       const store = postgresStore(
         { connectionString: POSTGRES_URL, poolSize: POOL_SIZE },
-        { schema: schemas[0]! },
+        { schema: engineSchema },
       );
-      const rawPool = await schemaPool(schemas[1]!, POOL_SIZE);
-      const peer = await PeerStore.open(schemas[2]!, POOL_SIZE);
+      const rawPool = await schemaPool(rawSchema, POOL_SIZE);
       try {
         await createRawTable(rawPool);
         const table = new RawPostgresTable(rawPool);
@@ -57,7 +55,7 @@ export const postgresLoad: Benchmark = {
           await table.append(STREAM, version, batch);
           await peer.append(STREAM, batch.map(toPeerEvent), version);
         }
-        for (const schema of schemas) await vacuumSchema(schema);
+        for (const schema of [engineSchema, rawSchema, peer.schema]) await vacuumSchema(schema);
 
         const name = `readStream ${STREAM_EVENTS} events, pages of ${PAGE_SIZE}`;
         options.progress(`postgres-load: ${name}`);

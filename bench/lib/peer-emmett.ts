@@ -3,9 +3,14 @@
  * PostgreSQL, `@event-driven-io/emmett-postgresql`, so that the engine's figures also read as "how
  * it compares with what a user could pick instead".
  *
- * Its store works in the run's schema through the pool it is given (same size as the other sides),
- * and creates its own tables there on first use, untimed. Two things set it apart and are handled
- * here:
+ * It works in a database of the run's own on the same server (`omniscient_bench_peer_<pid>`,
+ * dropped at the end of the run), in a fresh schema per timed run, through a pool of the same size
+ * as the other sides', and creates its own tables there on first use, untimed. Its migration
+ * creates each of its functions only if no function of that name exists anywhere in the database,
+ * then calls it through the search path: in the server's own database, a copy left in `public` by
+ * an older install, or by another tool, would make it skip the creation and fail. In a database of
+ * its own, with one of its schemas at a time, it always creates them. Two things set it apart
+ * and are handled here:
  * - Creating it sets `pg`'s process-wide type parsers (bigint as BigInt, json through its own
  *   parser). Left as they are, they would change what every other pool of the process reads, the
  *   engine's included, so they are put back at once and given to the peer's pool alone.
@@ -18,11 +23,18 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { getPostgreSQLEventStore, type PostgresEventStore } from '@event-driven-io/emmett-postgresql';
 import pg from 'pg';
-import { POSTGRES_URL, schemaPool } from './postgres-server.js';
+import {
+  countRows,
+  databaseOf,
+  dropSchema,
+  freshSchema,
+  runDatabase,
+  schemaPool,
+} from './postgres-server.js';
 import type { Deposit, WorkloadEvent } from './workload.js';
 
-/** The tables it stores events and streams in. */
-export const PEER_EVENTS_TABLE = 'emt_messages';
+/** The table it stores events in. */
+const PEER_EVENTS_TABLE = 'emt_messages';
 
 /*
  * Type aliases rather than interfaces: the peer takes any `Record<string, unknown>` as data and
@@ -56,17 +68,34 @@ const PEER_PARSED_TYPES = [20, 3802, 114] as const;
 
 export class PeerStore {
   readonly store: PostgresEventStore;
+  /** Its schema, in the peer's own database: the schema helpers of `postgres-server.ts` work there. */
+  readonly schema: string;
   readonly #pool: pg.Pool;
   /** Appends answered with a conflict and made again (writers racing on one stream). */
   retries = 0;
 
-  private constructor(store: PostgresEventStore, pool: pg.Pool) {
+  private constructor(store: PostgresEventStore, schema: string, pool: pg.Pool) {
     this.store = store;
+    this.schema = schema;
     this.#pool = pool;
   }
 
-  /** A peer store in `schema`, its tables created and its `size` connections open. */
-  static async open(schema: string, size: number): Promise<PeerStore> {
+  /**
+   * A peer store in a fresh schema (`label` names it) of the peer's own database, its tables
+   * created and its `size` connections open. `close` drops the schema.
+   */
+  static async open(label: string, size: number): Promise<PeerStore> {
+    const database = await runDatabase('peer');
+    const schema = await freshSchema(label, database);
+    try {
+      return await PeerStore.#openIn(schema, size);
+    } catch (error) {
+      await dropSchema(schema);
+      throw error;
+    }
+  }
+
+  static async #openIn(schema: string, size: number): Promise<PeerStore> {
     const processWide = new Map(PEER_PARSED_TYPES.map((oid) => [oid, pg.types.getTypeParser(oid, 'text')]));
     // The peer's pool gets the peer's parsers, taken from the process-wide table the peer sets below.
     const peerParsers = new Map<number, (value: string) => unknown>();
@@ -76,15 +105,22 @@ export class PeerStore {
         pg.types.getTypeParser(oid, format ?? 'text')) as pg.CustomTypesConfig['getTypeParser'],
     };
     const pool = await schemaPool(schema, size, types);
-    const store = getPostgreSQLEventStore(POSTGRES_URL, {
+    const store = getPostgreSQLEventStore(databaseOf(schema), {
       connectionOptions: { pool },
     });
     for (const oid of PEER_PARSED_TYPES) {
       peerParsers.set(oid, pg.types.getTypeParser(oid, 'text') as (value: string) => unknown);
       pg.types.setTypeParser(oid, 'text', processWide.get(oid)!);
     }
-    await store.schema.migrate();
-    return new PeerStore(store, pool);
+    try {
+      await store.schema.migrate();
+    } catch (error) {
+      // Its connections closed now, the schema (and the database at the end of the run) can be dropped.
+      await store.close();
+      await pool.end();
+      throw error;
+    }
+    return new PeerStore(store, schema, pool);
   }
 
   /** Appends with an expected version (the stream's version before the append). */
@@ -111,9 +147,16 @@ export class PeerStore {
     return result.events;
   }
 
+  /** How many events its table holds, to check what a run stored. */
+  storedEvents(): Promise<number> {
+    return countRows(this.schema, PEER_EVENTS_TABLE);
+  }
+
+  /** Closes its connections and drops its schema. */
   async close(): Promise<void> {
     await this.store.close();
     await this.#pool.end();
+    await dropSchema(this.schema);
   }
 }
 

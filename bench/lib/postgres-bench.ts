@@ -1,7 +1,7 @@
 /**
  * What every PostgreSQL benchmark shares: the check that the server can be reached (a benchmark is
  * skipped with a message, not failed, when it cannot), the pool size every side gets, the settings
- * saved with the results, and the clean-up of the run's schemas.
+ * saved with the results, and the clean-up of the run's schemas and databases.
  */
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import type { BenchmarkOptions } from './benchmark.js';
 import { peerVersion } from './peer-emmett.js';
 import {
   describeUrl,
+  dropAllDatabases,
   dropAllSchemas,
   POSTGRES_URL,
   postgresServer,
@@ -34,7 +35,9 @@ export interface PostgresContext {
 
 /**
  * Runs `body` against the server, or answers a skipped result saying why the server cannot be
- * reached. Whatever happens, the schemas the run created are dropped.
+ * reached. Whatever happens, the schemas and databases the run created are dropped; one that
+ * cannot be is named in the progress output rather than thrown, so that it never hides the run's
+ * own error.
  */
 export async function runPostgresBenchmark(
   benchmark: string,
@@ -61,6 +64,8 @@ export async function runPostgresBenchmark(
   try {
     return await body({ server, settings });
   } finally {
+    for (const left of await dropAllDatabases())
+      options.progress(`${benchmark}: database left on the server: ${left}`);
     await dropAllSchemas();
   }
 }

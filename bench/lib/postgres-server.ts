@@ -1,9 +1,13 @@
 /**
- * The PostgreSQL server the PostgreSQL benchmarks run against, and the schemas they work in.
+ * The PostgreSQL server the PostgreSQL benchmarks run against, and the schemas and databases they
+ * work in.
  *
  * Every timed run gets a schema of its own, created empty and dropped afterwards, so that no run
- * measures tables grown by the run before it and nothing is left on the server. When the server
- * cannot be reached, the benchmarks are skipped with a message saying so: a benchmark is not a test.
+ * measures tables grown by the run before it and nothing is left on the server. A schema remembers
+ * the database it was created in, so every helper given its name works there. A side that must not
+ * see what other tools left in the server's database gets a database of the run's own
+ * (`runDatabase`), dropped at the end of the run. When the server cannot be reached, the
+ * benchmarks are skipped with a message saying so: a benchmark is not a test.
  */
 import pg from 'pg';
 
@@ -66,28 +70,114 @@ export function describeUrl(url: string): string {
 }
 
 let counter = 0;
-const created = new Set<string>();
+/** The schemas this process created and has not dropped, each with the database it is in. */
+const schemas = new Map<string, string>();
+
+/** The database every server has, from which the run's own databases are created and dropped. */
+const MAINTENANCE_DATABASE = 'postgres';
+
+/** The connection string `url` with its database replaced by `database`. */
+function withDatabase(url: string, database: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(
+      `${describeUrl(url)}: the benchmarks need OMNISCIENT_BENCH_POSTGRES_URL as a postgres:// URL`,
+    );
+  }
+  parsed.pathname = `/${encodeURIComponent(database)}`;
+  return parsed.toString();
+}
+
+/** The databases this process created, by name, each with its connection string once created. */
+const databases = new Map<string, Promise<string>>();
+
+/**
+ * The connection string of a database of the run's own on the same server,
+ * `omniscient_bench_<label>_<pid>`: created empty (through the maintenance database) on the first
+ * ask, the same one answered until `dropAllDatabases` drops it. Nothing another tool created in
+ * the server's own database is visible in it, whatever the search path.
+ */
+export function runDatabase(label: string): Promise<string> {
+  const name = `omniscient_bench_${label.replace(/[^a-z0-9]/g, '_')}_${process.pid}`;
+  let created = databases.get(name);
+  if (created === undefined) {
+    created = (async () => {
+      try {
+        await withAdmin(
+          (client) => client.query(`CREATE DATABASE ${quote(name)}`),
+          withDatabase(POSTGRES_URL, MAINTENANCE_DATABASE),
+        );
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new Error(
+          `cannot create the database ${name} on ${describeUrl(POSTGRES_URL)} (${reason}): the ` +
+            `benchmarks' role needs the CREATEDB privilege and the "${MAINTENANCE_DATABASE}" database`,
+          { cause: error },
+        );
+      }
+      return withDatabase(POSTGRES_URL, name);
+    })();
+    databases.set(name, created);
+  }
+  return created;
+}
+
+/**
+ * Drops every database `runDatabase` created, with the schemas in them, even if a connection to one
+ * is still open (a run that failed before closing its pool). Answers the names it could not drop,
+ * with why, so that the run can say what it left on the server.
+ */
+export async function dropAllDatabases(): Promise<string[]> {
+  const left: string[] = [];
+  for (const [name, created] of [...databases]) {
+    databases.delete(name);
+    const url = await created.catch(() => undefined);
+    for (const [schema, database] of [...schemas]) if (database === url) schemas.delete(schema);
+    try {
+      // FORCE ends the connections still open on it: a drop that waits on them would hang the run.
+      await withAdmin(
+        (client) => client.query(`DROP DATABASE IF EXISTS ${quote(name)} WITH (FORCE)`),
+        withDatabase(POSTGRES_URL, MAINTENANCE_DATABASE),
+      );
+    } catch (error) {
+      left.push(`${name} (${error instanceof Error ? error.message : String(error)})`);
+    }
+  }
+  return left;
+}
 
 /**
  * A new, empty schema with a name no other run uses (the process id keeps two runs on one server
- * apart). Dropped by `dropSchema`, or by `dropAllSchemas` at the end of the run.
+ * apart), in the server's database or in `database` (a connection string from `runDatabase`).
+ * Dropped by `dropSchema`, or by `dropAllSchemas` at the end of the run.
  */
-export async function freshSchema(label: string): Promise<string> {
+export async function freshSchema(label: string, database: string = POSTGRES_URL): Promise<string> {
   counter++;
   const schema = `bench_${process.pid}_${counter}_${label.replace(/[^a-z0-9]/g, '_')}`;
-  await withAdmin((client) => client.query(`CREATE SCHEMA ${quote(schema)}`));
-  created.add(schema);
+  await withAdmin((client) => client.query(`CREATE SCHEMA ${quote(schema)}`), database);
+  schemas.set(schema, database);
   return schema;
 }
 
+/** The connection string of the database `schema` was created in. */
+export function databaseOf(schema: string): string {
+  const database = schemas.get(schema);
+  if (database === undefined)
+    throw new Error(`schema ${schema} was not created by freshSchema, or is dropped`);
+  return database;
+}
+
 export async function dropSchema(schema: string): Promise<void> {
-  await withAdmin((client) => client.query(`DROP SCHEMA IF EXISTS ${quote(schema)} CASCADE`));
-  created.delete(schema);
+  const database = databaseOf(schema);
+  await withAdmin((client) => client.query(`DROP SCHEMA IF EXISTS ${quote(schema)} CASCADE`), database);
+  schemas.delete(schema);
 }
 
 /** Drops every schema this process created and has not dropped yet (after a failed run, say). */
 export async function dropAllSchemas(): Promise<void> {
-  for (const schema of [...created]) await dropSchema(schema).catch(() => undefined);
+  for (const schema of [...schemas.keys()]) await dropSchema(schema).catch(() => undefined);
 }
 
 /**
@@ -100,11 +190,14 @@ export async function schemaPool(
   types?: pg.CustomTypesConfig,
 ): Promise<pg.Pool> {
   const pool = new pg.Pool({
-    connectionString: POSTGRES_URL,
+    connectionString: databaseOf(schema),
     max: size,
     options: `-c search_path=${schema}`,
     ...(types === undefined ? {} : { types }),
   });
+  // An idle connection the server ends (a run's database dropped under the pool of a run that
+  // failed before closing it) must not end the process: a query on it fails through its own promise.
+  pool.on('error', () => undefined);
   await openAll(pool, size);
   return pool;
 }
@@ -122,7 +215,7 @@ export async function countRows(schema: string, table: string): Promise<number> 
       `SELECT count(*) AS count FROM ${quote(schema)}.${quote(table)}`,
     );
     return Number(result.rows[0]!.count);
-  });
+  }, databaseOf(schema));
 }
 
 /**
@@ -138,11 +231,11 @@ export async function vacuumSchema(schema: string): Promise<void> {
     for (const { tablename } of tables.rows) {
       await client.query(`VACUUM ANALYZE ${quote(schema)}.${quote(tablename)}`);
     }
-  });
+  }, databaseOf(schema));
 }
 
-async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
+async function withAdmin<T>(work: (client: pg.Client) => Promise<T>, database: string): Promise<T> {
+  const client = new pg.Client({ connectionString: database });
   await client.connect();
   try {
     return await work(client);
