@@ -85,10 +85,15 @@ export type CommandName<A> = {
 
 export type CommandArgs<A, M extends keyof A> = A[M] extends (...args: infer Args) => unknown ? Args : never;
 
-/** What a command resolves to (a command returning a promise is awaited). */
-export type CommandResult<A, M extends keyof A> = A[M] extends (...args: any[]) => infer R
-  ? Awaited<R>
-  : never;
+/**
+ * What a command resolves to (a command returning a promise is awaited); `undefined` for a story
+ * with no command (`M` is `never`).
+ */
+export type CommandResult<A, M extends keyof A> = [M] extends [never]
+  ? undefined
+  : A[M] extends (...args: any[]) => infer R
+    ? Awaited<R>
+    : never;
 
 export type StateOf<A> = A extends { readonly state: infer State } ? State : never;
 
