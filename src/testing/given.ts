@@ -48,7 +48,9 @@ export type {
 
 /**
  * Starts a story: `Given(story, events).When(Class, method, ...args)`, then any of `Then`,
- * `AndState`, `AndReturns` and `ThenThrows`, then `await`.
+ * `AndState`, `AndReturns` and `ThenThrows`, then `await`; or `Given(story, events).WhenLoaded(Class)`
+ * for a story with no command (an actor that only applies or reacts to events), then any of `Then`
+ * and `AndState`.
  *
  * ```ts
  * await Given('A user logs in for the first time', [
