@@ -1,8 +1,10 @@
 /**
  * The types of the story DSL: what `Given` takes (events, options), what `When` accepts (an actor
  * class and one of its commands with its arguments), what the chain's assertions accept, and what
- * an awaited story resolves to. Generics carry the actor's state, event names and command
- * signatures through the chain, so a story is checked at compile time without casts.
+ * an awaited story resolves to. Generics carry the actor's state, event map and command
+ * signatures through the chain, so a story is checked at compile time without casts: `When` takes
+ * only the class's commands (never a typed actor's handlers nor the library's members), and `Then`
+ * checks each of the actor's expected events against its event map, naming a misspelt event.
  */
 import type {
   ActorCore,
