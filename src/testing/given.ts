@@ -13,30 +13,44 @@ import { UsageError } from '../index.js';
 import { formatShort } from './format.js';
 import { StoryChain } from './story-chain.js';
 import { resolveOptions } from './story-setup.js';
-import type { GivenEvent, GivenOptions, Scenario } from './story-types.js';
+import type {
+  ActorClass,
+  ActorUnderTest,
+  GivenEvent,
+  GivenOptions,
+  LoadedStory,
+  Scenario,
+} from './story-types.js';
 
 export { DEFAULT_ACTOR_ID, DEFAULT_NOW } from './story-setup.js';
 export type {
   ActorClass,
   ActorUnderTest,
+  CheckedEvent,
+  CheckedEvents,
   CommandArgs,
   CommandName,
   CommandResult,
+  EventDataOf,
   EventNamesOf,
   Expectation,
   ExpectedEventOf,
   GivenEvent,
   GivenOptions,
+  LoadedStory,
   Scenario,
   StateExpectation,
   StateOf,
   Story,
+  StoryChecks,
   StoryResult,
 } from './story-types.js';
 
 /**
  * Starts a story: `Given(story, events).When(Class, method, ...args)`, then any of `Then`,
- * `AndState`, `AndReturns` and `ThenThrows`, then `await`.
+ * `AndState`, `AndReturns` and `ThenThrows`, then `await`; or `Given(story, events).WhenLoaded(Class)`
+ * for a story with no command (an actor that only applies or reacts to events), then any of `Then`
+ * and `AndState`.
  *
  * ```ts
  * await Given('A user logs in for the first time', [
@@ -89,17 +103,24 @@ export function Given(
   if (!Array.isArray(events)) throw new UsageError(`${story}: Given's events must be an array`);
   const setup = resolveOptions(story, options);
   const given = [...events];
+  const checkClass = (verb: string, actorClass: unknown) => {
+    if (typeof actorClass !== 'function') {
+      throw new UsageError(`${story}: ${verb} needs the actor's class, got ${formatShort(actorClass)}`);
+    }
+  };
   return {
     When(actorClass, method, ...args) {
-      if (typeof actorClass !== 'function') {
-        throw new UsageError(`${story}: When needs the actor's class, got ${formatShort(actorClass)}`);
-      }
+      checkClass('When', actorClass);
       if (typeof method !== 'string') {
         throw new UsageError(
           `${story}: When needs the name of the method to call, got ${formatShort(method)}`,
         );
       }
       return new StoryChain(story, given, setup, actorClass, method, args);
+    },
+    WhenLoaded<A extends ActorUnderTest>(actorClass: ActorClass<A>): LoadedStory<A> {
+      checkClass('WhenLoaded', actorClass);
+      return new StoryChain<A, never>(story, given, setup, actorClass, undefined, []);
     },
   };
 }

@@ -22,7 +22,8 @@ export interface StoryPlan<A extends ActorUnderTest> {
   readonly given: readonly GivenEvent[];
   readonly setup: Setup;
   readonly actorClass: ActorClass<A>;
-  readonly method: string;
+  /** The command; `undefined` for a story with none, which only loads the actor (`WhenLoaded`). */
+  readonly method: string | undefined;
   readonly args: readonly unknown[];
   /** The streams whose fired events are read back: the actor's, and every stream `Then` names. */
   readonly streams: readonly string[];
@@ -69,7 +70,8 @@ export async function runStory<A extends ActorUnderTest, T>(
     const outcome = await runCommand(plan, actor, className);
     await settleListeners(story, className, actor);
     if (outcome.threw && !plan.expectsThrow) {
-      throw new Error(`${story}\n  ${className}.${plan.method}() threw ${describeError(outcome.error)}`, {
+      const step = plan.method === undefined ? 'Flush() after Load()' : `${plan.method}()`;
+      throw new Error(`${story}\n  ${className}.${step} threw ${describeError(outcome.error)}`, {
         cause: outcome.error,
       });
     }
@@ -115,12 +117,16 @@ async function streamVersions(
   return versions;
 }
 
-/** Calls the command and flushes the actor: what it returned, or what it (or the flush) threw. */
+/**
+ * Calls the command and flushes the actor: what it returned, or what it (or the flush) threw. A
+ * story with no command only flushes what the listeners fired.
+ */
 async function runCommand<A extends ActorUnderTest>(
   plan: StoryPlan<A>,
   actor: A,
   className: string,
 ): Promise<Outcome> {
+  if (plan.method === undefined) return flushed(actor, { threw: false, returned: undefined });
   const command = (actor as Record<string, unknown>)[plan.method];
   if (typeof command !== 'function') {
     throw new UsageError(
@@ -136,11 +142,16 @@ async function runCommand<A extends ActorUnderTest>(
   } catch (error) {
     outcome = { threw: true, error };
   }
+  return flushed(actor, outcome);
+}
+
+/** The outcome once the actor is flushed: a failure to flush when nothing threw before. */
+async function flushed(actor: ActorUnderTest, outcome: Outcome): Promise<Outcome> {
   try {
     await actor.Flush();
   } catch (error) {
     // A command's own error explains more than the failure of what it fired before throwing.
-    if (!outcome.threw) outcome = { threw: true, error };
+    if (!outcome.threw) return { threw: true, error };
   }
   return outcome;
 }

@@ -12,10 +12,10 @@ import type { Setup } from './story-setup.js';
 import type {
   ActorClass,
   ActorUnderTest,
+  CheckedEvents,
   CommandName,
   CommandResult,
   Expectation,
-  ExpectedEventOf,
   GivenEvent,
   StateExpectation,
   StateOf,
@@ -33,11 +33,12 @@ export class StoryChain<A extends ActorUnderTest, M extends CommandName<A>> impl
     private readonly given: readonly GivenEvent[],
     private readonly setup: Setup,
     private readonly actorClass: ActorClass<A>,
-    private readonly method: M,
+    /** The command; `undefined` for a story with none (`WhenLoaded`). */
+    private readonly method: M | undefined,
     private readonly args: readonly unknown[],
   ) {}
 
-  Then(events: readonly ExpectedEventOf<A>[]): this {
+  Then<const Events extends readonly ExpectedEvent[]>(events: CheckedEvents<A, Events>): this {
     if (!Array.isArray(events)) throw new UsageError(`${this.story}: Then needs an array of events`);
     return this.#assert('events', 'Then', [...(events as readonly ExpectedEvent[])]);
   }
@@ -50,10 +51,12 @@ export class StoryChain<A extends ActorUnderTest, M extends CommandName<A>> impl
   }
 
   AndReturns(value: Expectation<CommandResult<A, M>>): this {
+    this.#refuseWithoutCommand('AndReturns');
     return this.#assert('returned', 'AndReturns', { value });
   }
 
   ThenThrows(expected: ThrownExpectation): this {
+    this.#refuseWithoutCommand('ThenThrows');
     const valid =
       typeof expected === 'string' ||
       (typeof expected === 'object' && expected !== null) ||
@@ -82,6 +85,15 @@ export class StoryChain<A extends ActorUnderTest, M extends CommandName<A>> impl
 
   finally(onFinally?: (() => void) | null): Promise<StoryResult<A, M>> {
     return this.#start().finally(onFinally);
+  }
+
+  /** A story with no command has nothing that returns or throws (its types do not offer these). */
+  #refuseWithoutCommand(operator: string): void {
+    if (this.method === undefined) {
+      throw new UsageError(
+        `${this.story}: ${operator} checks a command, and WhenLoaded runs none; use When(Class, command, ...args)`,
+      );
+    }
   }
 
   #assert<K extends keyof Assertions>(key: K, operator: string, value: NonNullable<Assertions[K]>): this {
@@ -127,7 +139,7 @@ export class StoryChain<A extends ActorUnderTest, M extends CommandName<A>> impl
     const failure = assertionFailure(this.story, this.#assertions, {
       actorId: this.setup.id,
       className,
-      method: this.method,
+      method: this.method ?? 'Load',
       streams: this.#coveredStreams(),
       fired,
       state: actor.state,

@@ -39,7 +39,7 @@ describe('Given stories of actors that listen', () => {
       { stream: 'alice', name: 'player_died', data: { player: 'alice' } },
       { stream: 'alice', name: 'player_died', data: { player: 'alice' } },
     ])
-      .When(Game, 'Load')
+      .WhenLoaded(Game)
       .Then([
         { name: 'player_respawned', data: { player: 'alice', deaths: 1 } },
         { name: 'player_respawned', data: { player: 'bob', deaths: 1 } },

@@ -15,9 +15,11 @@ import {
   DEFAULT_NOW,
   Given,
   type ActorUnderTest,
+  type Story,
 } from 'omniscient-actors/testing';
 import { LiveFeed } from '../../src/live/live-feed.js';
 import {
+  Account,
   Player,
   Recorder,
   Referrer,
@@ -476,6 +478,43 @@ describe('options', () => {
     expect(() => Given('Both', [], { container, services: {} })).toThrow(UsageError);
     expect(() => Given('Both', [], { container, now: DEFAULT_NOW })).toThrow(UsageError);
     expect(() => Given('Bad clock', [], { now: 'not a date' })).toThrow(UsageError);
+  });
+});
+
+describe('WhenLoaded: a story with no command', () => {
+  test('an actor with no command of its own is judged on the state the given events make', async () => {
+    const result = await Given('A user signed up and logged in', [
+      signup,
+      { name: 'logged_in', data: { browserFingerprint: {}, token: 't' } },
+    ])
+      .WhenLoaded(Account)
+      .Then([])
+      .AndState({ username: 'test', logins: 1 });
+    expect(result.events).toEqual([]);
+    expect(result.returned).toBeUndefined();
+    expect(result.actor.version).toBe(2);
+  });
+
+  test('fails like any story when the state differs', async () => {
+    const error = await failureOf(
+      Given('A user signed up', [signup]).WhenLoaded(Account).AndState({ logins: 1 }),
+    );
+    expect(error.message).toMatch(/^A user signed up\n {2}state\.logins: expected 1, got 0/);
+  });
+
+  test('refuses AndReturns and ThenThrows, which check a command', () => {
+    const loaded = () => Given('Loaded', []).WhenLoaded(Account) as unknown as Story<Account, never>;
+    expect(() => loaded().AndReturns(undefined as never)).toThrow(UsageError);
+    expect(() => loaded().ThenThrows('anything')).toThrow(
+      /ThenThrows checks a command, and WhenLoaded runs none/,
+    );
+  });
+
+  test("needs the actor's class", () => {
+    const whenLoaded = Given('No class', []).WhenLoaded as (actorClass: unknown) => unknown;
+    expect(() => whenLoaded('Account')).toThrow(
+      /^No class: WhenLoaded needs the actor's class, got 'Account'/,
+    );
   });
 });
 

@@ -160,3 +160,32 @@ export function containerRefusingDoomedEvents(): Container {
     onError: () => undefined,
   });
 }
+
+interface AccountState {
+  username: string;
+  logins: number;
+}
+
+type AccountEvents = {
+  signup: { username: string; password: string };
+  logged_in: { browserFingerprint: object; token: unknown };
+};
+
+/**
+ * The user's account as another part of the product sees it: a typed actor with no command of its
+ * own, whose state comes from the events `User` fires into the same stream.
+ */
+export class Account extends Actor<AccountState, AccountEvents> {
+  constructor(id: string, container: Container) {
+    super(id, container);
+    this._state = { username: '', logins: 0 };
+  }
+
+  signup(data: AccountEvents['signup']) {
+    this._state.username = data.username;
+  }
+
+  logged_in() {
+    this._state.logins++;
+  }
+}
