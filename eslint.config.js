@@ -21,4 +21,13 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // CommonJS files (the package check's CommonJS application) load modules with require().
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

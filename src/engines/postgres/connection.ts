@@ -14,9 +14,10 @@
  * - A user's pool is never ended, and a connection taken from it for notifications goes back to it
  *   clean (no channel still listened to).
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { StoreUnavailableError, UsageError } from '../../errors.js';
 import { describeValue } from '../describe-value.js';
+import type { PgDriver } from './driver.js';
 import { isTransient, storeErrorFrom } from './postgres-errors.js';
 
 /** Where the store's connections come from. */
@@ -75,13 +76,15 @@ const RAW_TEXT = {
 export class Database {
   /** The server as `user@host:port/database`, for messages: never the password. */
   readonly target: string;
+  readonly #driver: PgDriver;
   readonly #pool: pg.Pool;
   readonly #ownsPool: boolean;
   readonly #clientConfig: pg.ClientConfig;
   readonly #retryMs: number;
   #ended = false;
 
-  constructor(connection: PostgresConnection, retryMs: number) {
+  constructor(driver: PgDriver, connection: PostgresConnection, retryMs: number) {
+    this.#driver = driver;
     if (typeof connection !== 'object' || connection === null) {
       throw new UsageError('postgresStore needs { connectionString } or { pool } as its first argument');
     }
@@ -112,14 +115,14 @@ export class Database {
         keepAlive: true,
       };
       // Idle connections never keep the process alive: open subscriptions do (`process-hold.ts`).
-      this.#pool = new pg.Pool({ ...this.#clientConfig, max: poolSize, allowExitOnIdle: true });
+      this.#pool = new this.#driver.Pool({ ...this.#clientConfig, max: poolSize, allowExitOnIdle: true });
       // An idle connection broken by a server restart is dropped by the pool; the next call opens a
       // new one. Without a listener, Node would treat the pool's 'error' event as a crash.
       this.#pool.on('error', () => undefined);
       this.#ownsPool = true;
     }
     this.#retryMs = retryMs;
-    this.target = describeTarget(this.#clientConfig);
+    this.target = describeTarget(this.#driver, this.#clientConfig);
   }
 
   /** Runs `statement` and returns its rows as text. */
@@ -177,7 +180,7 @@ export class Database {
   /** Opens a connection kept apart from the pool's turns (for LISTEN). */
   async dedicated(): Promise<DedicatedConnection> {
     if (this.#ownsPool) {
-      const client = new pg.Client(this.#clientConfig);
+      const client = new this.#driver.Client(this.#clientConfig);
       // Until its owner listens, a connection error must not crash the process.
       client.on('error', () => undefined);
       try {
@@ -267,10 +270,10 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function describeTarget(config: pg.ClientConfig): string {
+function describeTarget(driver: PgDriver, config: pg.ClientConfig): string {
   try {
     // A client that is never connected only resolves the settings (URL, environment, defaults).
-    const settings = new pg.Client(config) as unknown as {
+    const settings = new driver.Client(config) as unknown as {
       user?: string;
       host?: string;
       port?: number;

@@ -36,6 +36,7 @@ import { decodeAnswers, encodeGroup } from './append-batch.js';
 import { appendCallText } from './append-function.js';
 import { Database, DEFAULT_CONNECTION_RETRY_MS, type PostgresConnection } from './connection.js';
 import { GroupCommit, type AppendAnswer } from './group-commit.js';
+import { loadPgDriver } from './driver.js';
 import { DEFAULT_SCHEMA, schemaNames, type SchemaNames } from './identifiers.js';
 import { postgresLeases } from './leases.js';
 import { NotificationFeed } from './notifications.js';
@@ -74,13 +75,15 @@ export function postgresStore(
   connection: PostgresConnection,
   options?: PostgresStoreOptions | null,
 ): PostgresEventStore {
+  // First, and outside the option checks: a missing driver is the error to report, as it is.
+  const driver = loadPgDriver();
   const storeOptions = resolveStoreOptions(options);
   // `null` means "no options", as it does for the other engines.
   const { names, retryMs } = readOptions('the postgresStore options', () => ({
     names: schemaNames(options?.schema ?? DEFAULT_SCHEMA),
     retryMs: connectionRetryMs(options?.connectionRetryMs),
   }));
-  const db = readOptions('the postgresStore connection', () => new Database(connection, retryMs));
+  const db = readOptions('the postgresStore connection', () => new Database(driver, connection, retryMs));
   const store = engineStore({
     engine: 'postgres',
     title: `the PostgreSQL store at ${db.target}`,
