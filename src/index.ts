@@ -54,6 +54,7 @@ export {
   DuplicateEventError,
   FencedError,
   HandlerError,
+  InvalidActorIdError,
   InvalidEventError,
   MissingServiceError,
   OmniscientError,

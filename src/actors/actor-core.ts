@@ -24,7 +24,7 @@ import { HandlerError, InvalidEventError, UsageError } from '../errors.js';
 import { encodedEvent } from '../events/encoded-event.js';
 import type { EventMap, StoredEvent } from '../events/envelope.js';
 import { encodeJson } from '../events/json-data.js';
-import { validateEventName, validateStreamId } from '../events/names.js';
+import { validateActorId, validateEventName } from '../events/names.js';
 import type { Subscription } from '../engines/engine.js';
 import { derivedEventId } from '../events/derived-id.js';
 import { Listening, type EventListener } from '../subscriptions/listening.js';
@@ -38,6 +38,7 @@ import {
 } from '../subscriptions/reaction-cause.js';
 import { currentReaction } from '../subscriptions/reaction-context.js';
 import { snapshotSettingsOf, type SnapshotClass } from '../snapshots/snapshot-settings.js';
+import { checkDeclaredServices } from './declared-services.js';
 import { checkUserMembers, handlersOf, isReservedEventName, registerLibraryClass } from './handlers.js';
 import {
   firedEventOf,
@@ -88,6 +89,12 @@ export abstract class ActorCore<
    * this string changes. By default (`undefined`) the fingerprint is derived from the class's code.
    */
   static snapshotVersion: string | undefined = undefined;
+  /**
+   * The container services this class uses, by name (`static services = ['payments']`): an actor
+   * whose container lacks one is refused at construction with `MissingServiceError` naming it.
+   * A subclass's list adds to its parent's.
+   */
+  static services: readonly string[] = [];
 
   /** The actor's id, which is also the id of its stream. */
   readonly id: string;
@@ -105,7 +112,8 @@ export abstract class ActorCore<
    * node that heard the cause late) takes those as its own instead of firing them a second time.
    */
   #lastReactions: Map<string, { place: number; events: StoredEvent[] }> | undefined;
-  #applying = false;
+  /** The name of the event whose handler is running, if one is. */
+  #applying: string | undefined;
   #queue: FiredEvent[] = [];
   #draining: Promise<void> | undefined;
   /** Work `Flush` and `Dispose` also wait for; made on first use (most actors never track any). */
@@ -121,7 +129,7 @@ export abstract class ActorCore<
   #loaded = false;
 
   constructor(id: string, container: Container, policy: PolicyFactory) {
-    validateStreamId(id, 'id');
+    validateActorId(id, `new ${new.target.name}(id, container)`);
     if (typeof container !== 'object' || container === null || container.store === undefined) {
       throw new UsageError(
         `${new.target.name} needs a container: new ${new.target.name}(id, createContainer({ store }))`,
@@ -129,6 +137,7 @@ export abstract class ActorCore<
     }
     checkUserMembers(new.target.prototype as object, new.target.name);
     snapshotSettingsOf(new.target);
+    checkDeclaredServices(new.target, container);
     this.id = id;
     this.container = container;
     this.#policy = policy(new Machinery(this as unknown as ActorCore));
@@ -226,7 +235,7 @@ export abstract class ActorCore<
     const ownReaction = reaction?.actor === this ? reaction : undefined;
     if (this.#captured === undefined && ownReaction === undefined) this.#refuseIfDisposed('Fire');
     else checkUserMembers(this, this.constructor.name);
-    this.#refuseWhileApplying(`fired "${name}"`);
+    this.#refuseWhileApplying(`fired "${name}"`, name);
     validateEventName(name);
     if (isReservedEventName(name)) {
       throw new InvalidEventError(
@@ -472,7 +481,7 @@ export abstract class ActorCore<
       this.#unhandledEvents++;
       return;
     }
-    this.#applying = true;
+    this.#applying = event.name;
     try {
       const result = handler.call(this, event.data, event);
       if (isThenable(result)) {
@@ -482,7 +491,7 @@ export abstract class ActorCore<
     } catch (error) {
       throw new HandlerError(this.constructor.name, event, error);
     } finally {
-      this.#applying = false;
+      this.#applying = undefined;
     }
   }
 
@@ -535,12 +544,25 @@ export abstract class ActorCore<
     checkUserMembers(this, this.constructor.name);
   }
 
-  #refuseWhileApplying(what: string): void {
-    if (this.#applying) {
+  /**
+   * `fired`: the event a `Fire` names. A handler that fires the very event it handles is a method
+   * written as a command and named after its event: being its handler, it runs again when the event
+   * is applied. The message says so, since "handlers only change state" alone would puzzle.
+   */
+  #refuseWhileApplying(what: string, fired?: string): void {
+    const applying = this.#applying;
+    if (applying === undefined) return;
+    const className = this.constructor.name;
+    if (fired !== undefined && fired === applying) {
       throw new UsageError(
-        `${this.constructor.name} ${what} from inside a handler; handlers only change state, commands fire`,
+        `${className}.${fired} fires "${fired}", the event it is named after: a method named after an ` +
+          `event is that event's handler, so it runs again when the event is applied and cannot fire. ` +
+          'Rename the command or the event (the convention: DoThing commands, thing_done events)',
       );
     }
+    throw new UsageError(
+      `${className} ${what} from inside a handler (${className}.${applying}); handlers only change state, commands fire`,
+    );
   }
 
   async #settled(): Promise<void> {

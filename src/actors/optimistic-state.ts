@@ -78,7 +78,7 @@ export class OptimisticState {
     const machinery = this.#machinery;
     if (this.#base === undefined) {
       this.#base = {
-        state: copyState(machinery.state(), machinery.className),
+        state: copyState(machinery.state(), machinery.className, machinery.id),
         version: machinery.version(),
         unhandled: machinery.unhandled(),
         reactions: machinery.reactions(),
@@ -187,7 +187,7 @@ export class OptimisticState {
     const machinery = this.#machinery;
     let state: object;
     try {
-      state = copyState(machinery.state(), machinery.className);
+      state = copyState(machinery.state(), machinery.className, machinery.id);
     } catch {
       return; // the state cannot be copied now: the older base still rebuilds it
     }
