@@ -19,6 +19,7 @@ export {
   type ErrorContext,
   type ErrorHook,
   type Logger,
+  type LogLevel,
 } from './container.js';
 export { memoryStore } from './engines/memory/memory-store.js';
 export type {
