@@ -10,7 +10,20 @@ export interface Clock {
   now(): Date;
 }
 
+/** How much a logger writes, from everything (`debug`) to nothing (`silent`). */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+/**
+ * Where the library says what it does: `debug` for each append, conflict and rebase, `info` for a
+ * live feed that hears its store again, `warn` and `error` for what needs a look.
+ */
 export interface Logger {
+  /**
+   * The least severe level this logger writes. The library builds no `debug` or `info` line below
+   * it, so a logger that states it costs nothing on the hot path; without it, every line is built
+   * and handed over.
+   */
+  readonly level?: LogLevel;
   debug(message: string, context?: Record<string, unknown>): void;
   info(message: string, context?: Record<string, unknown>): void;
   warn(message: string, context?: Record<string, unknown>): void;
@@ -56,19 +69,42 @@ export interface Container {
 
 export const systemClock: Clock = { now: () => new Date() };
 
+const LOG_RANKS: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 };
+
+/** Whether `logger` writes lines of `level`; one that does not state its level writes them all. */
+export function logsAt(logger: Logger, level: Exclude<LogLevel, 'silent'>): boolean {
+  const threshold = logger.level === undefined ? undefined : LOG_RANKS[logger.level];
+  return threshold === undefined || LOG_RANKS[level] >= threshold;
+}
+
+/** Writes a line; a logger that throws changes nothing of what the library was doing. */
+export function logQuietly(
+  logger: Logger,
+  level: Exclude<LogLevel, 'silent'>,
+  message: string,
+  context: Record<string, unknown>,
+): void {
+  try {
+    logger[level](message, context);
+  } catch {
+    // Logging is a view of the work, never a part of it.
+  }
+}
+
 /**
  * A logger that writes warnings and errors to stderr and stays quiet otherwise; set
  * `OMNISCIENT_LOG=debug` (or `info`) to see more.
  */
 export function consoleLogger(level = process.env['OMNISCIENT_LOG'] ?? 'warn'): Logger {
-  const ranks: Record<string, number> = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 };
-  const threshold = ranks[level] ?? 2;
+  const known = Object.hasOwn(LOG_RANKS, level) ? (level as LogLevel) : 'warn';
+  const threshold = LOG_RANKS[known];
   const write = (rank: number, label: string) => (message: string, context?: Record<string, unknown>) => {
     if (rank < threshold) return;
     if (context === undefined) console.error(`[omniscient] ${label} ${message}`);
     else console.error(`[omniscient] ${label} ${message}`, context);
   };
   return {
+    level: known,
     debug: write(0, 'debug'),
     info: write(1, 'info'),
     warn: write(2, 'warn'),

@@ -6,6 +6,7 @@
 export type ErrorCode =
   | 'CONCURRENCY'
   | 'INVALID_EVENT'
+  | 'INVALID_ACTOR_ID'
   | 'DUPLICATE_EVENT'
   | 'FENCED'
   | 'STORE_UNAVAILABLE'
@@ -57,6 +58,25 @@ export class InvalidEventError extends OmniscientError {
     options?: { cause?: unknown },
   ) {
     super(`invalid event: ${path} ${reason}`, options);
+  }
+}
+
+/**
+ * An actor constructed, or listened to, with an id that cannot be a stream id. The id of an actor
+ * is the id of its stream, so the rules are a stream id's: 1 to 256 characters (less for an
+ * elected actor, whose request stream adds a prefix), no control characters, no leading or
+ * trailing white space.
+ */
+export class InvalidActorIdError extends OmniscientError {
+  readonly code = 'INVALID_ACTOR_ID';
+  constructor(
+    /** Where the id was given, e.g. `new User(id, container)` or `Saga.ListenTo(actorId, listener)`. */
+    readonly where: string,
+    /** The id as given (any value: a caller may have passed something that is not a string). */
+    readonly id: unknown,
+    readonly reason: string,
+  ) {
+    super(`invalid actor id in ${where}: ${reason}`);
   }
 }
 
@@ -133,12 +153,22 @@ export class HandlerError extends OmniscientError {
   }
 }
 
-/** An actor asked the container for a service that it was not given. */
+/**
+ * An actor needs a service the container was not given: one its class declares (`static services`),
+ * checked when the actor is constructed, or one asked for by name with `container.service(name)`.
+ */
 export class MissingServiceError extends OmniscientError {
   readonly code = 'MISSING_SERVICE';
-  constructor(readonly service: string) {
+  constructor(
+    readonly service: string,
+    /** The class that declares the service, when the check came from a declaration. */
+    readonly actor?: string,
+  ) {
     super(
-      `the container has no service named "${service}"; pass it to createContainer({ store, ${service} })`,
+      actor === undefined
+        ? `the container has no service named "${service}"; pass it to createContainer({ store, ${service} })`
+        : `${actor} declares the service "${service}" (static services), but its container has none; ` +
+            `pass it to createContainer({ store, ${service} })`,
     );
   }
 }

@@ -7,7 +7,7 @@ export { Actor } from './actors/actor.js';
 export { LiveActor } from './actors/live-actor.js';
 export { OneActor } from './actors/one-actor.js';
 export { TickActor, type MissedTicks, type TickData } from './actors/tick-actor.js';
-export type { ActorCore, FireData, Handlers } from './actors/actor-core.js';
+export type { ActorCore, ChangeListener, EventOf, FireData, Handlers } from './actors/actor-core.js';
 export { MAX_UPCAST_STEPS, type UpcastEvent, type Upcaster, type Upcasters } from './actors/upcasting.js';
 export {
   createContainer,
@@ -19,6 +19,7 @@ export {
   type ErrorContext,
   type ErrorHook,
   type Logger,
+  type LogLevel,
 } from './container.js';
 export { memoryStore } from './engines/memory/memory-store.js';
 export type {
@@ -54,6 +55,7 @@ export {
   DuplicateEventError,
   FencedError,
   HandlerError,
+  InvalidActorIdError,
   InvalidEventError,
   MissingServiceError,
   OmniscientError,

@@ -17,14 +17,17 @@
  * - a handler cannot fire (state is derived from events, never the reverse), and an async handler
  *   is refused without leaving its promise's rejection unhandled;
  * - `Flush` and `Dispose` wait for every fired event, including those of a running command that a
- *   kind tracks (`RerunOnConflict`); a disposed actor applies nothing more.
+ *   kind tracks (`RerunOnConflict`); a disposed actor applies nothing more;
+ * - `OnChange` listeners hear every change of the state the actor shows, right after it: once per
+ *   event applied on top of it, once per rebuild (with no event). A listener cannot fire, and one
+ *   that throws is reported to the error hook without stopping the others or the actor.
  */
 import type { Container } from '../container.js';
 import { HandlerError, InvalidEventError, UsageError } from '../errors.js';
 import { encodedEvent } from '../events/encoded-event.js';
 import type { EventMap, StoredEvent } from '../events/envelope.js';
 import { encodeJson } from '../events/json-data.js';
-import { validateEventName, validateStreamId } from '../events/names.js';
+import { validateActorId, validateEventName } from '../events/names.js';
 import type { Subscription } from '../engines/engine.js';
 import { derivedEventId } from '../events/derived-id.js';
 import { Listening, type EventListener } from '../subscriptions/listening.js';
@@ -38,6 +41,7 @@ import {
 } from '../subscriptions/reaction-cause.js';
 import { currentReaction } from '../subscriptions/reaction-context.js';
 import { snapshotSettingsOf, type SnapshotClass } from '../snapshots/snapshot-settings.js';
+import { checkDeclaredServices } from './declared-services.js';
 import { checkUserMembers, handlersOf, isReservedEventName, registerLibraryClass } from './handlers.js';
 import {
   firedEventOf,
@@ -60,6 +64,22 @@ export type FireData<Data> = undefined extends Data ? [data?: Data] : [data: Dat
 export type Handlers<Events extends EventMap> = {
   [Name in keyof Events & string]?: (data: Events[Name], event: StoredEvent<Name, Events[Name]>) => void;
 };
+
+/** Any event of the actor's events, typed by its name. */
+export type EventOf<Events extends EventMap> = {
+  [Name in keyof Events & string]: StoredEvent<Name, Events[Name]>;
+}[keyof Events & string];
+
+/**
+ * Hears each change of an actor's state (`OnChange`): `state` is the state now shown (read it,
+ * never change it), `event` the event just applied on top of the previous state, or `undefined`
+ * when the state was rebuilt instead (a rebase on other writers' events, a pending event taken
+ * back out, a snapshot restored).
+ */
+export type ChangeListener<State extends object, Events extends EventMap> = (
+  state: Readonly<State>,
+  event: EventOf<Events> | undefined,
+) => void;
 
 /** Makes a kind's policy from the machinery the core lends it. */
 export type PolicyFactory = (machinery: ActorMachinery) => KindPolicy;
@@ -88,6 +108,12 @@ export abstract class ActorCore<
    * this string changes. By default (`undefined`) the fingerprint is derived from the class's code.
    */
   static snapshotVersion: string | undefined = undefined;
+  /**
+   * The container services this class uses, by name (`static services = ['payments']`): an actor
+   * whose container lacks one is refused at construction with `MissingServiceError` naming it.
+   * A subclass's list adds to its parent's.
+   */
+  static services: readonly string[] = [];
 
   /** The actor's id, which is also the id of its stream. */
   readonly id: string;
@@ -105,7 +131,8 @@ export abstract class ActorCore<
    * node that heard the cause late) takes those as its own instead of firing them a second time.
    */
   #lastReactions: Map<string, { place: number; events: StoredEvent[] }> | undefined;
-  #applying = false;
+  /** The name of the event whose handler is running, if one is. */
+  #applying: string | undefined;
   #queue: FiredEvent[] = [];
   #draining: Promise<void> | undefined;
   /** Work `Flush` and `Dispose` also wait for; made on first use (most actors never track any). */
@@ -116,12 +143,20 @@ export abstract class ActorCore<
   #disposed = false;
   /** Serialises everything that applies events (Load, appends) so they never interleave. */
   #lane: Promise<unknown> = Promise.resolve();
+  /** The `OnChange` listeners; made on first use (most actors are never observed). */
+  // Typed loosely: a private field typed by State would make an actor of one state type
+  // unassignable to its base class type.
+  #observers: Set<(state: object, event: StoredEvent | undefined) => void> | undefined;
+  /** An `OnChange` listener is running: it may not fire. */
+  #observing = false;
+  /** How deep in rebuilds the state is: while above 0, applied events are not announced one by one. */
+  #rebuilding = 0;
   /** The actor's listeners (`ListenTo`, `ListenFor`); made on first use. */
   #listening: Listening | undefined;
   #loaded = false;
 
   constructor(id: string, container: Container, policy: PolicyFactory) {
-    validateStreamId(id, 'id');
+    validateActorId(id, `new ${new.target.name}(id, container)`);
     if (typeof container !== 'object' || container === null || container.store === undefined) {
       throw new UsageError(
         `${new.target.name} needs a container: new ${new.target.name}(id, createContainer({ store }))`,
@@ -129,6 +164,7 @@ export abstract class ActorCore<
     }
     checkUserMembers(new.target.prototype as object, new.target.name);
     snapshotSettingsOf(new.target);
+    checkDeclaredServices(new.target, container);
     this.id = id;
     this.container = container;
     this.#policy = policy(new Machinery(this as unknown as ActorCore));
@@ -197,6 +233,33 @@ export abstract class ActorCore<
   }
 
   /**
+   * Calls `listener(state, event)` after each change of the state this actor shows, for as long as
+   * it is subscribed: after each event applied on top of it (fired here and applied at once, heard
+   * from another node, read by `Load`), with that event; and once after each rebuild, with
+   * `undefined` (the state recomputed on top of other writers' events, a refused or failed pending
+   * event taken back out, a snapshot restored). A fired event applied at once carries `position: 0`
+   * until it is stored; it is not announced again when it lands where it was applied.
+   *
+   * Listeners run synchronously, in the order they subscribed, once the state is consistent; they
+   * may read the state but not fire (`UsageError`). One that throws is reported to the container's
+   * error hook (operation `'OnChange'`) and stays subscribed. Returns the unsubscribe function.
+   */
+  OnChange(listener: ChangeListener<State, Events>): () => void {
+    if (typeof listener !== 'function') {
+      throw new UsageError(
+        `${this.constructor.name}.OnChange needs a function, called as listener(state, event), got ${typeof listener}`,
+      );
+    }
+    // Wrapped, so that subscribing the same function twice gives two independent subscriptions.
+    const observer = (state: object, event: StoredEvent | undefined) =>
+      listener(state as State, event as EventOf<Events> | undefined);
+    (this.#observers ??= new Set()).add(observer);
+    return () => {
+      this.#observers?.delete(observer);
+    };
+  }
+
+  /**
    * Waits for every fired event to be stored, then lets the actor go: a live actor stops
    * listening and applies nothing more. A disposed actor refuses `Load` and `Fire`.
    */
@@ -226,7 +289,13 @@ export abstract class ActorCore<
     const ownReaction = reaction?.actor === this ? reaction : undefined;
     if (this.#captured === undefined && ownReaction === undefined) this.#refuseIfDisposed('Fire');
     else checkUserMembers(this, this.constructor.name);
-    this.#refuseWhileApplying(`fired "${name}"`);
+    if (this.#observing) {
+      throw new UsageError(
+        `${this.constructor.name} fired "${name}" from an OnChange listener, which only observes; ` +
+          'fire from a command, or react to events with ListenTo or ListenFor',
+      );
+    }
+    this.#refuseWhileApplying(`fired "${name}"`, name);
     validateEventName(name);
     if (isReservedEventName(name)) {
       throw new InvalidEventError(
@@ -358,6 +427,16 @@ export abstract class ActorCore<
       applyEvent(event: StoredEvent): void {
         this.#core.#applyEvent(event);
       }
+      rebuild<T>(work: () => T, announce = true): T {
+        const core = this.#core;
+        core.#rebuilding++;
+        try {
+          return work();
+        } finally {
+          core.#rebuilding--;
+          if (announce && core.#rebuilding === 0 && core.#observers !== undefined) core.#announce(undefined);
+        }
+      }
       exclusive<T>(work: () => Promise<T>): Promise<T> {
         return this.#core.#exclusive(work);
       }
@@ -438,6 +517,25 @@ export abstract class ActorCore<
     else for (const seen of upcastEvent(upcasters, this.constructor.name, event)) this.#runHandler(seen);
     this.#version = event.version;
     if (event.meta.reaction !== undefined) this.#noteReaction(event);
+    if (this.#observers !== undefined && this.#rebuilding === 0) this.#announce(event);
+  }
+
+  /** Tells every `OnChange` listener of the state now shown, and of the event that made it, if one did. */
+  #announce(event: StoredEvent | undefined): void {
+    const observers = this.#observers;
+    if (observers === undefined || observers.size === 0) return;
+    this.#observing = true;
+    try {
+      for (const observer of [...observers]) {
+        try {
+          observer(this._state, event);
+        } catch (error) {
+          this.#reportToHook(error, 'OnChange', event?.name);
+        }
+      }
+    } finally {
+      this.#observing = false;
+    }
   }
 
   #storedReactionEvent(listener: string, cause: StoredEvent, id: string): StoredEvent | undefined {
@@ -472,7 +570,7 @@ export abstract class ActorCore<
       this.#unhandledEvents++;
       return;
     }
-    this.#applying = true;
+    this.#applying = event.name;
     try {
       const result = handler.call(this, event.data, event);
       if (isThenable(result)) {
@@ -482,12 +580,17 @@ export abstract class ActorCore<
     } catch (error) {
       throw new HandlerError(this.constructor.name, event, error);
     } finally {
-      this.#applying = false;
+      this.#applying = undefined;
     }
   }
 
   #reportFailure(error: unknown, operation: string, event?: string): void {
     this.#failures.push(error);
+    this.#reportToHook(error, operation, event);
+  }
+
+  /** Tells the container's error hook; a hook that throws is logged, and a logger that throws ignored. */
+  #reportToHook(error: unknown, operation: string, event?: string): void {
     try {
       this.container.onError(error, {
         operation,
@@ -535,12 +638,25 @@ export abstract class ActorCore<
     checkUserMembers(this, this.constructor.name);
   }
 
-  #refuseWhileApplying(what: string): void {
-    if (this.#applying) {
+  /**
+   * `fired`: the event a `Fire` names. A handler that fires the very event it handles is a method
+   * written as a command and named after its event: being its handler, it runs again when the event
+   * is applied. The message says so, since "handlers only change state" alone would puzzle.
+   */
+  #refuseWhileApplying(what: string, fired?: string): void {
+    const applying = this.#applying;
+    if (applying === undefined) return;
+    const className = this.constructor.name;
+    if (fired !== undefined && fired === applying) {
       throw new UsageError(
-        `${this.constructor.name} ${what} from inside a handler; handlers only change state, commands fire`,
+        `${className}.${fired} fires "${fired}", the event it is named after: a method named after an ` +
+          `event is that event's handler, so it runs again when the event is applied and cannot fire. ` +
+          'Rename the command or the event (the convention: DoThing commands, thing_done events)',
       );
     }
+    throw new UsageError(
+      `${className} ${what} from inside a handler (${className}.${applying}); handlers only change state, commands fire`,
+    );
   }
 
   async #settled(): Promise<void> {

@@ -143,10 +143,12 @@ export class ActorSnapshots {
       return;
     }
     if (machinery.version() !== 0 || machinery.unhandled() !== 0 || !fresh()) return;
-    machinery.setState(content.state);
-    machinery.setVersion(snapshot.version);
-    machinery.setUnhandled(content.unhandledEvents);
-    machinery.setReactions(content.reactions);
+    machinery.rebuild(() => {
+      machinery.setState(content.state);
+      machinery.setVersion(snapshot.version);
+      machinery.setUnhandled(content.unhandledEvents);
+      machinery.setReactions(content.reactions);
+    });
     restoreMarks();
     this.#covered = snapshot.version;
   }

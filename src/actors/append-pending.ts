@@ -9,6 +9,7 @@
  * ours.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { logQuietly, logsAt } from '../container.js';
 import { ConcurrencyError, DuplicateEventError, FencedError } from '../errors.js';
 import type { StoredEvent } from '../events/envelope.js';
 import { appendRetryingUnavailable } from './append-retry.js';
@@ -76,6 +77,21 @@ export async function appendPending(
         local.drop(pending);
         throw error;
       }
+      const { logger } = machinery.container;
+      if (logsAt(logger, 'debug')) {
+        logQuietly(
+          logger,
+          'debug',
+          `${machinery.className} "${machinery.id}" met a conflict: its append expected version ${String(error.expected)}, the stream is at ${error.actual}; rebasing ${pending.length} pending event(s) on the winners`,
+          {
+            actor: machinery.className,
+            stream: machinery.id,
+            expected: error.expected,
+            actual: error.actual,
+            attempt,
+          },
+        );
+      }
       // The batch stays pending: re-applied on top of the winners, it is appended again. The
       // winners are read after the pause, so the next attempt expects the newest version.
       try {
@@ -85,11 +101,59 @@ export async function appendPending(
         local.drop(pending);
         throw readError;
       }
+      if (logsAt(logger, 'debug')) {
+        const still = batch.filter((fired) => local.isPending(fired)).length;
+        logQuietly(
+          logger,
+          'debug',
+          `${machinery.className} "${machinery.id}" rebased on version ${local.confirmedVersion}: ${still} pending event(s) re-applied on top` +
+            (still < pending.length ? `, ${pending.length - still} refused by their handler` : ''),
+          {
+            actor: machinery.className,
+            stream: machinery.id,
+            version: local.confirmedVersion,
+            pending: still,
+            attempt,
+          },
+        );
+      }
       continue;
     }
     local.acceptStored(stored);
+    logStored(machinery, stored, attempt);
     return stored;
   }
+}
+
+/** A debug line for each append that landed: which events, at which versions, after how many tries. */
+export function logStored(machinery: ActorMachinery, stored: readonly StoredEvent[], attempt = 1): void {
+  const { logger } = machinery.container;
+  if (stored.length === 0 || !logsAt(logger, 'debug')) return;
+  const first = stored[0] as StoredEvent;
+  const last = stored[stored.length - 1] as StoredEvent;
+  const versions = first === last ? `version ${first.version}` : `versions ${first.version}-${last.version}`;
+  logQuietly(
+    logger,
+    'debug',
+    `${machinery.className} "${machinery.id}" stored ${namesOf(stored)} at ${versions}` +
+      (attempt > 1 ? ` (attempt ${attempt})` : ''),
+    {
+      actor: machinery.className,
+      stream: machinery.id,
+      version: last.version,
+      position: last.position,
+      events: stored.length,
+      attempt,
+    },
+  );
+}
+
+/** The events' names, the first few of a long batch. */
+function namesOf(events: readonly StoredEvent[]): string {
+  const shown = events.slice(0, 5).map((event) => event.name);
+  return events.length > shown.length
+    ? `${shown.join(', ')} and ${events.length - shown.length} more`
+    : shown.join(', ');
 }
 
 /** One append expecting `expectedVersion`; its answer must be these events, stored just after it. */

@@ -56,8 +56,17 @@ export interface ActorMachinery {
   setReactions(checkpoints: ReactionCheckpoints): void;
   /** Throws `UsageError` if the actor was disposed or a handler is running: no command may start. */
   refuseCommand(operation: string): void;
-  /** Applies the event after `version()` through its handler (earlier versions are skipped). */
+  /**
+   * Applies the event after `version()` through its handler (earlier versions are skipped), and
+   * tells the actor's `OnChange` listeners, unless inside `rebuild`.
+   */
   applyEvent(event: StoredEvent): void;
+  /**
+   * Runs `work`, which recomputes the state (resets it, applies events again): the listeners hear
+   * of it once, when the outermost rebuild ends (even if it throws), not of each event it applies.
+   * `announce: false` when the rebuilt state is the one they last heard of.
+   */
+  rebuild<T>(work: () => T, announce?: boolean): T;
   /** Runs `work` after every earlier exclusive work of this actor and before any later one. */
   exclusive<T>(work: () => Promise<T>): Promise<T>;
   /** Runs a synchronous command, keeping what it fires out of the queue. */

@@ -7,7 +7,8 @@ import { ConcurrencyError, UsageError } from '../errors.js';
 import type { StoredEvent } from '../events/envelope.js';
 import { LiveFeed, type LiveWatch } from '../live/live-feed.js';
 import { ActorSnapshots } from './actor-snapshots.js';
-import { appendOnce, appendPending, backoff, MAX_APPEND_ATTEMPTS } from './append-pending.js';
+import { logQuietly, logsAt } from '../container.js';
+import { appendOnce, appendPending, backoff, logStored, MAX_APPEND_ATTEMPTS } from './append-pending.js';
 import type { ActorMachinery, FiredEvent, KindPolicy } from './kind-policy.js';
 import { OptimisticState } from './optimistic-state.js';
 import { isThenable } from './thenable.js';
@@ -120,6 +121,21 @@ export class LivePolicy implements KindPolicy {
           machinery.reportFailure(error, 'append', fired.map((each) => each.event.name).join(', '));
           throw error;
         }
+        const { logger } = machinery.container;
+        if (logsAt(logger, 'debug')) {
+          logQuietly(
+            logger,
+            'debug',
+            `${machinery.className} "${machinery.id}" met a conflict: its command decided on version ${decidedOn}, the stream is at ${error.actual}; running the command again`,
+            {
+              actor: machinery.className,
+              stream: machinery.id,
+              expected: decidedOn,
+              actual: error.actual,
+              attempt,
+            },
+          );
+        }
       }
       await sleep(backoff(attempt));
     }
@@ -140,6 +156,7 @@ export class LivePolicy implements KindPolicy {
       throw error;
     }
     this.#local.acceptStored(stored);
+    logStored(this.#machinery, stored);
   }
 
   /** Applies what other writers stored after the confirmed version. */

@@ -20,7 +20,7 @@
  * sooner, but a leader that is only slow may be replaced).
  */
 import type { Container } from '../container.js';
-import { InvalidEventError } from '../errors.js';
+import { InvalidActorIdError } from '../errors.js';
 import type { EventMap } from '../events/envelope.js';
 import { MAX_ELECTED_ID_LENGTH, REQUEST_STREAM_PREFIX } from '../leadership/requests.js';
 import { DEFAULT_LEASE_TTL_MS } from '../leadership/lease-timing.js';
@@ -41,7 +41,7 @@ export class OneActor<
   readonly #elected: ElectedPolicy;
 
   constructor(id: string, container: Container) {
-    checkElectedId(id);
+    checkElectedId(id, new.target.name);
     const options = electedOptionsOf(new.target, false);
     let policy: ElectedPolicy | undefined;
     super(id, container, (machinery) => (policy = new ElectedPolicy(machinery, options)));
@@ -55,17 +55,20 @@ export class OneActor<
 }
 
 /** The id of an elected actor: a stream id whose request stream fits the store's limit. */
-export function checkElectedId(id: unknown): void {
+export function checkElectedId(id: unknown, className: string): void {
   if (typeof id !== 'string') return; // the core refuses it, with the usual message
+  const where = `new ${className}(id, container)`;
   if (id.length > MAX_ELECTED_ID_LENGTH) {
-    throw new InvalidEventError(
-      'id',
+    throw new InvalidActorIdError(
+      where,
+      id,
       `is ${id.length} characters long; an elected actor's limit is ${MAX_ELECTED_ID_LENGTH}`,
     );
   }
   if (id.startsWith(REQUEST_STREAM_PREFIX)) {
-    throw new InvalidEventError(
-      'id',
+    throw new InvalidActorIdError(
+      where,
+      id,
       `"${id}" starts with "${REQUEST_STREAM_PREFIX}", which names request streams`,
     );
   }

@@ -78,7 +78,7 @@ export class OptimisticState {
     const machinery = this.#machinery;
     if (this.#base === undefined) {
       this.#base = {
-        state: copyState(machinery.state(), machinery.className),
+        state: copyState(machinery.state(), machinery.className, machinery.id),
         version: machinery.version(),
         unhandled: machinery.unhandled(),
         reactions: machinery.reactions(),
@@ -91,8 +91,9 @@ export class OptimisticState {
       machinery.applyEvent(this.#provisional(fired, machinery.version() + 1));
     } catch (error) {
       this.#pending.pop();
-      // The handler may have half-changed the state before it threw.
-      this.#restore();
+      // The handler may have half-changed the state before it threw. Rebuilt, it is the state the
+      // OnChange listeners last heard of: nothing to announce.
+      this.#restore(false);
       throw error;
     }
   }
@@ -162,10 +163,17 @@ export class OptimisticState {
    * State = the base, the events confirmed since, then every pending event that still applies. A
    * pending event whose handler throws is refused: out of the state, rejected, never appended.
    */
-  #restore(): void {
+  #restore(announce = true): void {
     if (this.#base === undefined) return;
+    this.#machinery.rebuild(() => this.#rebuild(), announce);
+  }
+
+  #rebuild(): void {
     for (;;) {
-      this.#applyConfirmed(this.#base);
+      // Read at each turn: `#advanceBase` may have moved the base forward.
+      const base = this.#base;
+      if (base === undefined) return;
+      this.#applyConfirmed(base);
       this.#advanceBase();
       const refused = this.#applyPending();
       if (refused === undefined) break;
@@ -187,7 +195,7 @@ export class OptimisticState {
     const machinery = this.#machinery;
     let state: object;
     try {
-      state = copyState(machinery.state(), machinery.className);
+      state = copyState(machinery.state(), machinery.className, machinery.id);
     } catch {
       return; // the state cannot be copied now: the older base still rebuilds it
     }

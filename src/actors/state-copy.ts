@@ -4,16 +4,16 @@
  * `structuredClone` copies plain data faithfully but turns a class instance into a plain object
  * (its methods gone) without a word, and refuses functions with a `DataCloneError` that names no
  * actor. So the state is checked first, and anything that would not survive the copy as it is is
- * refused with a `UsageError` naming the actor and the path: plain objects, arrays, `Map`, `Set`,
+ * refused with a `UsageError` naming the actor's class, its id and the path: plain objects, arrays, `Map`, `Set`,
  * `Date`, `RegExp`, binary data and primitives (no symbols, no functions).
  */
 import { messageOf, UsageError } from '../errors.js';
 
-export function copyState(state: object, className: string): object {
+export function copyState(state: object, className: string, id: string): object {
   const problem = findUncopyable(state, '_state', new Set());
   if (problem !== undefined) {
     throw new UsageError(
-      `${className}'s state cannot be copied: ${problem}. An actor keeps a copy of its state while ` +
+      `the state of ${className} "${id}" cannot be copied: ${problem}. An actor keeps a copy of its state while ` +
         'its events are in flight, so the state must hold only plain data: plain objects, arrays, ' +
         'Map, Set, Date and primitives',
     );
@@ -21,7 +21,9 @@ export function copyState(state: object, className: string): object {
   try {
     return structuredClone(state);
   } catch (error) {
-    throw new UsageError(`${className}'s state cannot be copied (${messageOf(error)})`, { cause: error });
+    throw new UsageError(`the state of ${className} "${id}" cannot be copied (${messageOf(error)})`, {
+      cause: error,
+    });
   }
 }
 

@@ -41,7 +41,7 @@ export class TickActor<
   readonly #elected: ElectedPolicy;
 
   constructor(id: string, container: Container) {
-    checkElectedId(id);
+    checkElectedId(id, new.target.name);
     const options = electedOptionsOf(new.target, true);
     let policy: ElectedPolicy | undefined;
     super(id, container, (machinery) => (policy = new ElectedPolicy(machinery, options)));

@@ -6,8 +6,10 @@
  *   with a letter or `_`. Only names that are also JavaScript identifiers can have a handler.
  * - A stream id is 1 to 256 characters of any script, with no control characters, no leading or
  *   trailing white space, and no lone UTF-16 surrogate (it would not survive a round trip).
+ * - An actor id is a stream id; a bad one is reported as an actor id (`InvalidActorIdError`), a
+ *   bad stream id given to a store as an event's (`InvalidEventError`).
  */
-import { InvalidEventError } from '../errors.js';
+import { InvalidActorIdError, InvalidEventError } from '../errors.js';
 
 export const MAX_EVENT_NAME_LENGTH = 128;
 export const MAX_STREAM_ID_LENGTH = 256;
@@ -47,29 +49,39 @@ export function validateEventName(name: unknown, path = 'name'): asserts name is
 }
 
 export function validateStreamId(stream: unknown, path = 'stream'): asserts stream is string {
-  if (typeof stream !== 'string') throw new InvalidEventError(path, `must be a string, got ${typeof stream}`);
-  if (stream.length === 0) throw new InvalidEventError(path, 'must not be empty');
+  const problem = streamIdProblem(stream);
+  if (problem !== undefined) throw new InvalidEventError(path, problem);
+}
+
+/**
+ * An actor's id is its stream's id, under the same rules, but a bad one is the caller's actor id
+ * problem, not an event's: it is refused with `InvalidActorIdError` naming `where` it was given.
+ */
+export function validateActorId(id: unknown, where: string): asserts id is string {
+  const problem = streamIdProblem(id);
+  if (problem !== undefined) throw new InvalidActorIdError(where, id, problem);
+}
+
+/**
+ * Why `stream` cannot be a stream id (or an actor id, which is one), as the end of a sentence
+ * naming it: `must not be empty`, `"a\nb" holds a control character`; `undefined` when it can.
+ */
+export function streamIdProblem(stream: unknown): string | undefined {
+  if (typeof stream !== 'string') return `must be a string, got ${typeof stream}`;
+  if (stream.length === 0) return 'must not be empty';
   if (stream.length > MAX_STREAM_ID_LENGTH) {
-    throw new InvalidEventError(
-      path,
-      `is ${stream.length} characters long; the limit is ${MAX_STREAM_ID_LENGTH}`,
-    );
+    return `is ${stream.length} characters long; the limit is ${MAX_STREAM_ID_LENGTH}`;
   }
-  if (CONTROL.test(stream))
-    throw new InvalidEventError(path, `"${printable(stream)}" holds a control character`);
-  if (stream.trim() !== stream) {
-    throw new InvalidEventError(path, `"${printable(stream)}" starts or ends with white space`);
-  }
+  if (CONTROL.test(stream)) return `"${printable(stream)}" holds a control character`;
+  if (stream.trim() !== stream) return `"${printable(stream)}" starts or ends with white space`;
   if (!isWellFormedText(stream)) {
-    throw new InvalidEventError(
-      path,
-      `"${printable(stream)}" holds a lone UTF-16 surrogate, which no store can keep`,
-    );
+    return `"${printable(stream)}" holds a lone UTF-16 surrogate, which no store can keep`;
   }
+  return undefined;
 }
 
 /** A name as it can be shown in a message: control characters escaped, cut to a readable length. */
-function printable(value: string): string {
+export function printable(value: string): string {
   const shown = JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
   return shown.slice(1, -1);
 }

@@ -58,6 +58,8 @@ const feeds = new WeakMap<EventStore, LiveFeed>();
 export class LiveFeed {
   readonly #store: EventStore;
   readonly #logger: Logger | undefined;
+  /** When the notifications were lost, until the first ones heard again (`Date.now()`). */
+  #lostSince: number | undefined;
   readonly #gapWaitMs: number;
   readonly #consumers = new Map<string, Set<Consumer>>();
   readonly #taps = new Set<NotificationTap>();
@@ -178,7 +180,13 @@ export class LiveFeed {
       );
       return;
     }
-    this.#logger?.warn('the live feed lost its notifications; it will catch up', { error });
+    // An engine reports each failed try to reconnect: the loss is a warning once, the tries debug.
+    if (this.#lostSince === undefined) {
+      this.#lostSince = Date.now();
+      this.#logger?.warn('the live feed lost its notifications; it will catch up', { error });
+    } else {
+      this.#logger?.debug('the live feed still cannot hear its store', { error });
+    }
   }
 
   async #unsubscribe(): Promise<void> {
@@ -199,6 +207,13 @@ export class LiveFeed {
   }
 
   #onNotifications(notifications: readonly EventNotification[]): void {
+    if (this.#lostSince !== undefined) {
+      const lostForMs = Date.now() - this.#lostSince;
+      this.#lostSince = undefined;
+      this.#logger?.info('the live feed hears its store again; what it missed is delivered in order', {
+        lostForMs,
+      });
+    }
     for (const tap of this.#taps) {
       try {
         tap(notifications);

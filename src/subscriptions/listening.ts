@@ -23,7 +23,7 @@ import { LiveFeed } from '../live/live-feed.js';
 import type { Subscription } from '../engines/engine.js';
 import { ConcurrencyError, CorruptEventError, StoreUnavailableError, UsageError } from '../errors.js';
 import type { StoredEvent } from '../events/envelope.js';
-import { validateEventName, validateStreamId } from '../events/names.js';
+import { validateActorId, validateEventName } from '../events/names.js';
 import { REQUEST_STREAM_PREFIX } from '../leadership/requests.js';
 import { EventFollower, RetryLater, type FollowedSource } from './event-follower.js';
 import { Reaction, currentReaction, runReaction } from './reaction-context.js';
@@ -71,7 +71,7 @@ export class Listening {
 
   /** `ListenTo(actorId, listener)`: every event of one stream, in version order. */
   listenTo(actorId: unknown, listener: unknown): Subscription {
-    validateStreamId(actorId, 'actorId');
+    validateActorId(actorId, `${this.#host.className}.ListenTo(actorId, listener)`);
     if (actorId.startsWith(REQUEST_STREAM_PREFIX)) {
       throw new UsageError(
         `"${actorId}" is the request stream of an elected actor, which only the library reads; listen to "${actorId.slice(REQUEST_STREAM_PREFIX.length)}" itself`,

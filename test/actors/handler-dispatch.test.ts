@@ -3,6 +3,7 @@ import {
   Actor,
   createContainer,
   HandlerError,
+  InvalidActorIdError,
   InvalidEventError,
   memoryStore,
   UsageError,
@@ -104,8 +105,8 @@ describe('handler dispatch', () => {
 
   it('an actor id must be a valid stream id', () => {
     const container = createContainer({ store: memoryStore() });
-    expect(() => new Probe('', container)).toThrow(InvalidEventError);
-    expect(() => new Probe('bad\nid', container)).toThrow(InvalidEventError);
+    expect(() => new Probe('', container)).toThrow(InvalidActorIdError);
+    expect(() => new Probe('bad\nid', container)).toThrow(InvalidActorIdError);
     expect(() => new Probe('ok', undefined as never)).toThrow(UsageError);
   });
 });

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   createContainer,
   HandlerError,
-  InvalidEventError,
+  InvalidActorIdError,
   OneActor,
   StoreUnavailableError,
   UsageError,
@@ -176,8 +176,8 @@ describe('OneActor', () => {
   it('refuses an id that names a request stream, or that is too long for one', () => {
     const [store] = nodes(1) as [EventStore];
     const container = createContainer({ store });
-    expect(() => new Wallet('$requests:x', container)).toThrow(InvalidEventError);
-    expect(() => new Wallet('x'.repeat(250), container)).toThrow(InvalidEventError);
+    expect(() => new Wallet('$requests:x', container)).toThrow(InvalidActorIdError);
+    expect(() => new Wallet('x'.repeat(250), container)).toThrow(InvalidActorIdError);
     return store.close();
   });
 

@@ -10,7 +10,7 @@ import { InvalidEventError, StoreUnavailableError } from '../../src/errors.js';
 import type { StoredEvent } from '../../src/events/envelope.js';
 import { postgresStore, type PostgresEventStore } from '../../src/postgres.js';
 import { createDisposableServer, freePort, type DisposableServer } from './postgres/disposable-server.js';
-import { describeWithDisposablePostgres } from './postgres/server.js';
+import { describeWithDisposablePostgres, describeWithPostgres, POSTGRES_URL } from './postgres/server.js';
 import { rejectionOf } from './rejection-of.js';
 
 describe('a PostgreSQL store whose server cannot be reached', () => {
@@ -29,12 +29,48 @@ describe('a PostgreSQL store whose server cannot be reached', () => {
     await store.close();
   });
 
+  it('fails ready() at once when the connection is refused, without waiting out connectionRetryMs', async () => {
+    // A store that has never reached its server is most likely pointed at the wrong place: a
+    // minute of retries would only hide that. (Were it retried, this would outlast the test's timeout.)
+    const store = postgresStore(
+      { connectionString: 'postgres://someone@127.0.0.1:1/app' },
+      { connectionRetryMs: 60_000 },
+    );
+    const error = await rejectionOf(store.ready());
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    const message = (error as Error).message;
+    expect(message).toContain('could not open the PostgreSQL store at someone@127.0.0.1:1/app');
+    expect(message).toContain(
+      'nothing accepts connections there (is the server running, and are the host and port right?)',
+    );
+    expect(message).not.toMatch(/after \d+ attempts/);
+    // Calling ready() again tries again, and fails the same way.
+    expect(await rejectionOf(store.ready())).toBeInstanceOf(StoreUnavailableError);
+    await store.close();
+  });
+
   it('still refuses an invalid event before trying the server', async () => {
     const port = await freePort();
     const store = postgresStore({ connectionString: `postgres://someone@127.0.0.1:${port}/app` });
     expect(await rejectionOf(store.appendToStream('s', [{ name: 'not a name' }]))).toBeInstanceOf(
       InvalidEventError,
     );
+    await store.close();
+  });
+});
+
+describeWithPostgres('a PostgreSQL store given a user the server does not know', () => {
+  it('fails ready() at once, saying the server refused the user', async () => {
+    const url = new URL(POSTGRES_URL);
+    url.username = 'no_such_role_of_omniscient';
+    url.password = '';
+    const store = postgresStore({ connectionString: url.toString() }, { connectionRetryMs: 60_000 });
+    const error = await rejectionOf(store.ready());
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    const message = (error as Error).message;
+    expect(message).toContain('no_such_role_of_omniscient@');
+    expect(message).toMatch(/the server refused this user|the password was refused/);
+    expect(message).not.toMatch(/after \d+ attempts/);
     await store.close();
   });
 });
@@ -158,6 +194,8 @@ describeWithDisposablePostgres('a PostgreSQL store and its own server', () => {
     try {
       const error = await rejectionOf(store.appendToStream('s', [{ name: 'during' }]));
       expect(error).toBeInstanceOf(StoreUnavailableError);
+      // This store reached its server before: a refused connection is a restart, worth retrying.
+      expect((error as Error).message).toMatch(/after \d+ attempts/);
       expect(await rejectionOf(store.readStream('s'))).toBeInstanceOf(StoreUnavailableError);
       expect(await rejectionOf(open('down', { connectionRetryMs: 0 }).ready())).toBeInstanceOf(
         StoreUnavailableError,

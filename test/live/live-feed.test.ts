@@ -336,8 +336,8 @@ describe('the live feed', () => {
     await feed.close();
   });
 
-  it('logs a corrupt stored event as an error naming where it is, and a lost connection as a warning', async () => {
-    const { store, reportError } = storeWithControlledNotifications();
+  it('logs a corrupt stored event as an error naming where it is, a lost connection as a warning once, and hearing the store again as info', async () => {
+    const { store, reportError, notify } = storeWithControlledNotifications();
     const logged: { level: string; message: string; context?: Record<string, unknown> }[] = [];
     const record =
       (level: string) =>
@@ -355,6 +355,13 @@ describe('the live feed', () => {
     const lost = new StoreUnavailableError('the listening connection was closed');
     reportError(corrupt);
     reportError(lost);
+    const stillLost = new StoreUnavailableError('connection refused');
+    reportError(stillLost);
+    const {
+      events: [stored],
+    } = await store.appendToStream('s', [{ name: 'happened' }]);
+    if (stored === undefined) throw new Error('the append stored nothing');
+    notify([{ stream: 's', position: stored.position, version: 1, name: stored.name, event: stored }]);
     expect(logged).toEqual([
       {
         level: 'error',
@@ -362,6 +369,12 @@ describe('the live feed', () => {
         context: { error: corrupt, stream: 's', position: 7, version: 3 },
       },
       { level: 'warn', message: expect.stringMatching(/lost its notifications/), context: { error: lost } },
+      { level: 'debug', message: 'the live feed still cannot hear its store', context: { error: stillLost } },
+      {
+        level: 'info',
+        message: 'the live feed hears its store again; what it missed is delivered in order',
+        context: { lostForMs: expect.any(Number) },
+      },
     ]);
     expect(logged[0]?.message).not.toMatch(/catch up/);
     await feed.close();

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   Actor,
   createContainer,
+  InvalidActorIdError,
   InvalidEventError,
   LiveActor,
   memoryStore,
@@ -355,7 +356,7 @@ describe('listening with bad input', () => {
     const container = createContainer({ store });
     const recorder = new Recorder('recorder', container);
     expect(() => recorder.ListenTo('s', 'nope' as never)).toThrow(UsageError);
-    expect(() => recorder.ListenTo('', () => undefined)).toThrow(InvalidEventError);
+    expect(() => recorder.ListenTo('', () => undefined)).toThrow(InvalidActorIdError);
     expect(() => recorder.ListenFor('bad name!', () => undefined)).toThrow(InvalidEventError);
     recorder.ListenFor('died', () => undefined);
     expect(() => recorder.ListenFor('died', () => undefined)).toThrow(/already listens for "died"/);

@@ -9,8 +9,13 @@
  * - A call that fails because the connection was lost or refused, or because the server rolled it
  *   back (deadlock, serialization failure), is made again with backoff for up to
  *   `connectionRetryMs`; only then, or at once for a failure that will not go away (a wrong
- *   password), does it reject, always with `StoreUnavailableError`. Every call the engine makes
- *   this way is safe to repeat: reads, upserts, and appends whose events carry their ids.
+ *   password, an unknown user or database), does it reject, always with `StoreUnavailableError`.
+ *   Every call the engine makes this way is safe to repeat: reads, upserts, and appends whose
+ *   events carry their ids.
+ * - A refused connection (nothing listens at the host and port) is retried only once the store
+ *   has reached its server: then it is a restart, which passes. Before that it is almost always a
+ *   wrong address, and waiting would only hide it, so `ready()` and the first calls reject at once.
+ *   A server that is starting (SQLSTATE 57P03) is waited for either way.
  * - A user's pool is never ended, and a connection taken from it for notifications goes back to it
  *   clean (no channel still listened to).
  */
@@ -18,7 +23,7 @@ import type pg from 'pg';
 import { StoreUnavailableError, UsageError } from '../../errors.js';
 import { describeValue } from '../describe-value.js';
 import type { PgDriver } from './driver.js';
-import { isTransient, storeErrorFrom } from './postgres-errors.js';
+import { isRefusedConnection, isTransient, storeErrorFrom } from './postgres-errors.js';
 
 /** Where the store's connections come from. */
 export type PostgresConnection =
@@ -82,6 +87,8 @@ export class Database {
   readonly #clientConfig: pg.ClientConfig;
   readonly #retryMs: number;
   #ended = false;
+  /** Whether any call has reached the server: from then on, a refused connection is a restart. */
+  #reached = false;
 
   constructor(driver: PgDriver, connection: PostgresConnection, retryMs: number) {
     this.#driver = driver;
@@ -160,9 +167,11 @@ export class Database {
       if (this.#ended)
         throw new StoreUnavailableError(`the PostgreSQL store at ${this.target} is closed`, { closed: true });
       try {
-        return await work();
+        const result = await work();
+        this.#reached = true;
+        return result;
       } catch (error) {
-        if (this.#ended || !isTransient(error) || Date.now() + delay > deadline) {
+        if (this.#ended || !this.#worthRetrying(error) || Date.now() + delay > deadline) {
           const mapped = storeErrorFrom(error, this.target, doing);
           if (attempt > 1 && mapped instanceof StoreUnavailableError) {
             throw new StoreUnavailableError(`${mapped.message} (after ${attempt} attempts)`, {
@@ -175,6 +184,10 @@ export class Database {
         delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);
       }
     }
+  }
+
+  #worthRetrying(error: unknown): boolean {
+    return isTransient(error) && (this.#reached || !isRefusedConnection(error));
   }
 
   /** Opens a connection kept apart from the pool's turns (for LISTEN). */

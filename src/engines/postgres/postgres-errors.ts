@@ -63,6 +63,16 @@ function socketCode(error: unknown): string | undefined {
   return typeof code === 'string' && code.startsWith('E') && !/^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
 
+/**
+ * True when nothing accepted the connection: no server listens at that host and port (a wrong
+ * address, or a server not started). Worth waiting for only where a server was reached before.
+ */
+export function isRefusedConnection(error: unknown): boolean {
+  if (socketCode(error) === 'ECONNREFUSED') return true;
+  const errors = (error as { errors?: unknown } | null)?.errors;
+  return Array.isArray(errors) && errors.length > 0 && errors.every(isRefusedConnection);
+}
+
 /** True when the call that failed may be made again: the server did nothing, or rolled it back. */
 export function isTransient(error: unknown): boolean {
   if (error instanceof OmniscientError) {
@@ -97,7 +107,12 @@ export function storeErrorFrom(error: unknown, target: string, doing = 'use'): u
   if (error instanceof OmniscientError) return error;
   const state = sqlState(error);
   const detail = describeDriverError(error);
-  const reason = state === undefined ? undefined : REASONS[state];
+  const reason =
+    state === undefined
+      ? isRefusedConnection(error)
+        ? 'nothing accepts connections there (is the server running, and are the host and port right?)'
+        : undefined
+      : REASONS[state];
   const message =
     `could not ${doing} the PostgreSQL store at ${target}: ` +
     (reason === undefined ? detail : `${reason} (${detail})`);

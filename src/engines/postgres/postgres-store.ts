@@ -16,7 +16,8 @@
  * - Data, meta and snapshot states keep the JSON text written (`json` columns, read as text).
  * - Stream ids, names and every value are bind parameters; the schema name is validated and quoted.
  * - Lost connections and server restarts are retried for up to `connectionRetryMs`; past that, or
- *   for a failure that will not pass (a wrong password), calls reject with `StoreUnavailableError`.
+ *   for a failure that will not pass (a wrong password, a refused connection to a server never
+ *   reached), calls reject with `StoreUnavailableError`.
  *
  * - A lease call is one statement judged on the server's clock (`lease-functions.ts`, `leases.ts`).
  * - Event times are `timestamptz` and data `json`, so SQL can query the tables by time or content.
@@ -55,7 +56,9 @@ export interface PostgresStoreOptions extends StoreOptions {
   /**
    * How long a call keeps retrying while the server cannot be reached or is restarting, in
    * milliseconds, before it rejects with `StoreUnavailableError` (default 10 000; 0 fails at once).
-   * Retrying an append is safe: its events keep their ids, so it is stored once.
+   * Retrying an append is safe: its events keep their ids, so it is stored once. What will not pass
+   * by waiting is never retried: a wrong password, an unknown user or database, and a refused
+   * connection before the store has ever reached its server (a wrong host or port).
    */
   connectionRetryMs?: number;
 }
@@ -66,7 +69,10 @@ export interface PostgresEventStore extends EventStore {
   readonly schema: string;
   /**
    * Connects, checks the database and brings the schema up to date; every other call does it
-   * first anyway. Await it at start-up to fail fast on a wrong address or password.
+   * first anyway. Await it at start-up to fail fast: a wrong host or port (the connection is
+   * refused), password, user or database rejects at once with `StoreUnavailableError`, not after
+   * `connectionRetryMs`. A failed `ready()` may be called again (to wait for a server that starts
+   * alongside the program, for instance).
    */
   ready(): Promise<void>;
 }
