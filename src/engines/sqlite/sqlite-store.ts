@@ -10,7 +10,8 @@
  *   commit in increasing order: when a reader sees position p, every event below p has already
  *   committed, so a reader following by position never skips an event that commits later.
  * - Subscriptions follow by position (`subscription-hub.ts`), woken by this store's own appends
- *   and by a poll of the file's change counter while someone subscribes (`change-watcher.ts`).
+ *   and, while someone subscribes, by a watch on the file's write-ahead log confirmed by the file's
+ *   change counter, or a poll of that counter where the file cannot be watched (`change-watcher.ts`).
  * - A lease call is one `BEGIN IMMEDIATE` transaction on the file's host clock (`sqlite-leases.ts`).
  * - The driver is synchronous: a call blocks this thread while SQLite works, including while it
  *   waits (up to the busy timeout) for another process's write to finish. No call awaits anything
@@ -85,12 +86,13 @@ function sqliteStorage(db: Database.Database, file: string, pollIntervalMs: numb
     lastPosition: async () => use(() => reads.lastPosition()),
     onActiveChange: (active) => watcher.setActive(active),
   });
-  const watcher = watchForChanges(
+  const watcher = watchForChanges({
     db,
+    file,
     pollIntervalMs,
-    () => hub.wake(),
-    (error) => hub.reportError(storeErrorFrom(error, file)),
-  );
+    onChange: () => hub.wake(),
+    onError: (error) => hub.reportError(storeErrorFrom(error, file)),
+  });
   return {
     append(stream, batch, expected, fencingTerm) {
       let result;
