@@ -149,6 +149,19 @@ describe('a SQLite subscriber hears other connections through the file system', 
 });
 
 describe('the change watcher where the file cannot be watched', () => {
+  it('a store told not to watch its file polls it every pollIntervalMs, holding no watch', async () => {
+    const file = join(directory, 'polled.sqlite');
+    const before = inotifyWatches();
+    const listening = track(sqliteStore({ file, pollIntervalMs: 5, watchFile: false }));
+    const writing = track(sqliteStore({ file, pollIntervalMs: NEVER_MS, watchFile: false }));
+    const subscriber = await hearing(listening);
+    expect(inotifyWatches()).toBe(before);
+
+    await writing.appendToStream('s', [{ name: 'polled' }]);
+    await subscriber.until(1);
+    expect(subscriber.heard.map((notification) => notification.name)).toEqual(['polled']);
+  });
+
   function commitFromAnotherConnection(file: string): void {
     connect(file).exec('CREATE TABLE IF NOT EXISTS t (x); INSERT INTO t VALUES (1)');
     connections.pop()?.close();

@@ -154,6 +154,7 @@ describe('opening a SQLite store', () => {
       { file, maxEventBytes: 0 },
       { file, busyTimeoutMs: 1n },
       { file, pollIntervalMs: Object.create(null) },
+      { file, watchFile: 'yes' },
       { file, synchronous: Symbol('full') },
       { file, maxEventBytes: 1n },
       {

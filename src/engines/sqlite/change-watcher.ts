@@ -84,6 +84,11 @@ export const watchWithFileSystem: WatchDirectory = (directory, onEvent, onFailur
   return { close: () => watcher.close() };
 };
 
+/** For a store told not to watch (`watchFile: false`): it polls, as where watching fails. */
+export const refuseToWatch: WatchDirectory = () => {
+  throw new Error('this store was told not to watch its file');
+};
+
 export function watchForChanges(options: ChangeWatchOptions): ChangeWatcher {
   const { db, pollIntervalMs, onChange, onError } = options;
   const watchDirectory = options.watchDirectory ?? watchWithFileSystem;

@@ -36,6 +36,12 @@ export interface SqliteStoreOptions extends StoreOptions {
    * Appends made through this store are notified at once; a `':memory:'` store has no other writer.
    */
   pollIntervalMs?: number;
+  /**
+   * Whether a subscribed store watches the file's write-ahead log to hear other connections'
+   * commits (default `true`). `false` only polls, every `pollIntervalMs`: for a file system whose
+   * notifications cannot be trusted, or to compare.
+   */
+  watchFile?: boolean;
 }
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
@@ -46,6 +52,7 @@ export interface ResolvedSqliteOptions {
   readonly busyTimeoutMs: number;
   readonly synchronous: SynchronousMode;
   readonly pollIntervalMs: number;
+  readonly watchFile: boolean;
 }
 
 export function resolveSqliteOptions(options: SqliteStoreOptions): ResolvedSqliteOptions {
@@ -59,6 +66,7 @@ function resolveNow(options: SqliteStoreOptions): ResolvedSqliteOptions {
     busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS,
     synchronous = 'full',
     pollIntervalMs = DEFAULT_POLL_INTERVAL_MS,
+    watchFile = true,
   } = options ?? {};
   if (typeof file !== 'string' || file === '') {
     throw new UsageError(`sqliteStore needs { file }: a file path or ':memory:'`);
@@ -68,7 +76,10 @@ function resolveNow(options: SqliteStoreOptions): ResolvedSqliteOptions {
     throw new UsageError(`synchronous must be 'full' or 'normal', got ${describeValue(synchronous)}`);
   }
   wholeMilliseconds(pollIntervalMs, 'pollIntervalMs', 1);
-  return { file, readonly: readonly === true, busyTimeoutMs, synchronous, pollIntervalMs };
+  if (typeof watchFile !== 'boolean') {
+    throw new UsageError(`watchFile must be true or false, got ${describeValue(watchFile)}`);
+  }
+  return { file, readonly: readonly === true, busyTimeoutMs, synchronous, pollIntervalMs, watchFile };
 }
 
 function wholeMilliseconds(value: unknown, name: string, least: number): void {

@@ -22,12 +22,16 @@ import type { EventStore } from '../engine.js';
 import { resolveStoreOptions } from '../options.js';
 import { engineStore, type EngineStorage } from '../store-facade.js';
 import { SubscriptionHub } from '../subscription-hub.js';
-import { watchForChanges } from './change-watcher.js';
+import { refuseToWatch, watchForChanges } from './change-watcher.js';
 import { openConnection, type SynchronousMode } from './connection.js';
 import { sqliteAppend } from './sqlite-appends.js';
 import { describeFile, storeErrorFrom } from './sqlite-errors.js';
 import { sqliteLeases, type SqliteLeases } from './sqlite-leases.js';
-import { resolveSqliteOptions, type SqliteStoreOptions } from './sqlite-options.js';
+import {
+  resolveSqliteOptions,
+  type ResolvedSqliteOptions,
+  type SqliteStoreOptions,
+} from './sqlite-options.js';
 import { sqliteReads, type SqliteReads } from './sqlite-reads.js';
 import { sqliteSnapshots, type SqliteSnapshots } from './snapshots.js';
 import { prepareStatements } from './statements.js';
@@ -43,7 +47,7 @@ export function sqliteStore(options: SqliteStoreOptions): EventStore {
     engine: 'sqlite',
     title: `the SQLite store ${describeFile(sqlite.file)}`,
     options: storeOptions,
-    storage: sqliteStorage(db, sqlite.file, sqlite.pollIntervalMs),
+    storage: sqliteStorage(db, sqlite),
   });
   const { ready: _ready, ...face } = store;
   return face;
@@ -71,7 +75,8 @@ function prepareParts(db: Database.Database, file: string): Parts {
   }
 }
 
-function sqliteStorage(db: Database.Database, file: string, pollIntervalMs: number): EngineStorage {
+function sqliteStorage(db: Database.Database, options: ResolvedSqliteOptions): EngineStorage {
+  const { file, pollIntervalMs, watchFile } = options;
   const { append, reads, snapshots, leases } = prepareParts(db, file);
   /** Runs one call against the database, turning every driver error into a typed one. */
   function use<T>(work: () => T): T {
@@ -90,6 +95,7 @@ function sqliteStorage(db: Database.Database, file: string, pollIntervalMs: numb
     db,
     file,
     pollIntervalMs,
+    ...(watchFile ? {} : { watchDirectory: refuseToWatch }),
     onChange: () => hub.wake(),
     onError: (error) => hub.reportError(storeErrorFrom(error, file)),
   });
