@@ -40,6 +40,8 @@ export interface StorePlan {
   readonly schema: string;
   /** How often the workers' SQLite stores poll the file for the others' commits; else the store's default. */
   readonly sqlitePollMs?: number;
+  /** Whether the workers' SQLite stores watch the file (else only poll); else the store's default. */
+  readonly sqliteWatch?: boolean;
   /** Connections per worker's PostgreSQL pool. */
   readonly poolSize: number;
 }
@@ -68,6 +70,7 @@ function freshStore(
         engine,
         file,
         pollIntervalMs: plan.sqlitePollMs ?? SQLITE_DEFAULT_POLL_MS,
+        ...(plan.sqliteWatch === undefined ? {} : { watchFile: plan.sqliteWatch }),
         synchronous: options.synchronous,
       },
       remove: async () => removeDatabaseFile(file),

@@ -31,7 +31,11 @@ export interface LiveLatencyRow {
   readonly afterStoredP99: number;
   /** The pace the firing process kept (one `Fire` in flight at a time). */
   readonly firedPerSecond: number;
+  /** CPU the listening process spent per second while subscribed with nobody writing (ms/s). */
+  readonly idleCpuMsPerSecond?: number;
   readonly p99TargetMs?: number;
+  /** How the target was set, when it is not a fixed figure ("2 × raw"). */
+  readonly targetBasis?: string;
   readonly met?: boolean;
 }
 
@@ -120,6 +124,7 @@ export function formatLiveTables(results: readonly BenchmarkResult[]): string {
           'Fire stored p50 / p99',
           'stored → handler p50 / p99',
           'pace',
+          'idle CPU',
           'target',
         ],
         latencies.map((row) => [
@@ -133,9 +138,12 @@ export function formatLiveTables(results: readonly BenchmarkResult[]): string {
           `${millis(row.storedP50)} / ${millis(row.storedP99)}`,
           `${millis(row.afterStoredP50)} / ${millis(row.afterStoredP99)}`,
           `${formatRate(row.firedPerSecond)}/s`,
-          row.p99TargetMs === undefined ? '' : `${row.met ? 'met' : 'MISSED'} (p99 ≤ ${row.p99TargetMs} ms)`,
+          row.idleCpuMsPerSecond === undefined ? '—' : `${row.idleCpuMsPerSecond.toFixed(2)} ms/s`,
+          row.p99TargetMs === undefined
+            ? ''
+            : `${row.met ? 'met' : 'MISSED'} (p99 ≤ ${row.p99TargetMs} ms${row.targetBasis === undefined ? '' : `, ${row.targetBasis}`})`,
         ]),
-        [false, true, true, true, true, true, true, true, true, true, false],
+        [false, true, true, true, true, true, true, true, true, true, true, false],
       ),
     );
   }

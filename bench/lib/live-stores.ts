@@ -19,8 +19,10 @@ export type StoreDescription =
   | {
       readonly engine: 'sqlite';
       readonly file: string;
-      /** How often the store checks the file for other processes' commits. */
+      /** How often the store polls the file for other processes' commits where it does not watch it. */
       readonly pollIntervalMs: number;
+      /** Whether the store watches the file's write-ahead log (the store's default) or only polls. */
+      readonly watchFile?: boolean;
       readonly synchronous: SynchronousMode;
     }
   | {
@@ -37,6 +39,7 @@ export async function openStore(description: StoreDescription): Promise<EventSto
       return sqliteStore({
         file: description.file,
         pollIntervalMs: description.pollIntervalMs,
+        ...(description.watchFile === undefined ? {} : { watchFile: description.watchFile }),
         synchronous: description.synchronous,
       });
     case 'postgres': {

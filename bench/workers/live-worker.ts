@@ -4,9 +4,12 @@
  *
  * - `listen`: loads a `Probe` on `stream`, says `ready`, and notes when each ping's handler runs.
  *   On `finish` it waits (up to `waitMs`) until it has heard every ping, then says `heard`.
+ *   Before `finish` it may be asked to stay `idle` for a while and say how much CPU that took.
  * - `fire`: loads a `Probe` on the same stream, says `ready`, and on `go` fires `warmup` pings
  *   then `count` pings, each awaited before the next, and says `fired` with how long each `Fire`
  *   took to be stored.
+ * - `raw-listen` and `raw-fire`: the same exchange with no library at all, on PostgreSQL: a plain
+ *   `LISTEN`, and an INSERT that calls `pg_notify` (the least the server itself takes).
  * - `conflict`: says `ready`; then, for each `round` command, loads a `ConflictTally` on the
  *   round's stream, says `prepared`, and on `go` adds `perProcess` ids as fast as it can (each
  *   awaited before the next), waits until its actor has every event of every process through the
@@ -34,10 +37,20 @@ import {
   type StoreCounts,
 } from '../lib/live-actors.js';
 import { openStore, type StoreDescription } from '../lib/live-stores.js';
+import { RAW_TABLE } from '../lib/raw-postgres.js';
+import { depositEvents } from '../lib/workload.js';
 
 export type LiveWorkerConfig = { readonly store: StoreDescription } & (
   | { readonly role: 'listen'; readonly stream: string; readonly count: number }
   | { readonly role: 'fire'; readonly stream: string; readonly count: number; readonly warmup: number }
+  | { readonly role: 'raw-listen'; readonly channel: string; readonly count: number }
+  | {
+      readonly role: 'raw-fire';
+      readonly channel: string;
+      readonly stream: string;
+      readonly count: number;
+      readonly warmup: number;
+    }
   | { readonly role: 'conflict'; readonly label: string; readonly perProcess: number; readonly total: number }
   | {
       readonly role: 'memory';
@@ -124,13 +137,31 @@ async function openContainer(description: StoreDescription) {
   return { store, counts, errors, container };
 }
 
+/**
+ * Answers `idle` commands (the CPU this process spends over `ms` doing nothing but listen, as
+ * milliseconds of CPU per second) until the `finish` command, which it returns.
+ */
+async function idleUntilFinish(): Promise<Command> {
+  for (;;) {
+    const command = commands.shift() ?? (await new Promise<Command>((resolve) => waiting.push(resolve)));
+    if (command.type !== 'idle') return command;
+    const { ms } = command as unknown as { ms: number };
+    const before = process.cpuUsage();
+    await sleep(ms);
+    const used = process.cpuUsage(before);
+    report('idled', { cpuMsPerSecond: (used.user + used.system) / 1000 / (ms / 1000) });
+  }
+}
+
 async function listen(config: Extract<LiveWorkerConfig, { role: 'listen' }>): Promise<void> {
   const { container, errors } = await openContainer(config.store);
   const probe = new Probe(config.stream, container);
   probe.heardAfter = new Float64Array(config.count).fill(NaN);
   await probe.Load();
   report('ready');
-  const { waitMs } = (await expectCommand('finish')) as unknown as { waitMs: number };
+  const finish = await idleUntilFinish();
+  if (finish.type !== 'finish') throw new Error(`expected the command "finish", got "${finish.type}"`);
+  const { waitMs } = finish as unknown as { waitMs: number };
   await until(
     () => probe.heard === config.count,
     waitMs,
@@ -142,6 +173,86 @@ async function listen(config: Extract<LiveWorkerConfig, { role: 'listen' }>): Pr
     pings: probe.state.pings,
     errors,
   });
+}
+
+/** A PostgreSQL connection (or pool) working in the store's schema, for the raw baseline. */
+function rawPostgres(store: StoreDescription) {
+  if (store.engine !== 'postgres') throw new Error('the raw baseline runs on PostgreSQL only');
+  return { connectionString: store.connectionString, options: `-c search_path=${store.schema}` };
+}
+
+/** The raw baseline's listener: a plain LISTEN, noting when each `<n>:<sentAt>` payload arrives. */
+async function rawListen(config: Extract<LiveWorkerConfig, { role: 'raw-listen' }>): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client(rawPostgres(config.store));
+  await client.connect();
+  cleanUp = () => client.end();
+  const heardAfter = new Float64Array(config.count).fill(NaN);
+  let heard = 0;
+  let duplicates = 0;
+  client.on('notification', (message) => {
+    const now = machineMillis();
+    const [n, sentAt] = (message.payload ?? '').split(':').map(Number) as [number, number];
+    if (!(n >= 0 && n < config.count)) return;
+    if (Number.isNaN(heardAfter[n]!)) {
+      heardAfter[n] = now - sentAt;
+      heard++;
+    } else duplicates++;
+  });
+  await client.query(`LISTEN ${config.channel}`);
+  report('ready');
+  const finish = await idleUntilFinish();
+  const { waitMs } = finish as unknown as { waitMs: number };
+  await until(
+    () => heard === config.count,
+    waitMs,
+    () => `pings (heard ${heard} of ${config.count})`,
+  ).catch(() => undefined);
+  report('heard', { heardAfter: Array.from(heardAfter, micro), duplicates, errors: [] });
+}
+
+/**
+ * The raw baseline's firer: one autocommitted INSERT of an event row that calls `pg_notify` in the
+ * same statement (as `postgres-notify`'s raw side does), each awaited before the next.
+ */
+async function rawFire(config: Extract<LiveWorkerConfig, { role: 'raw-fire' }>): Promise<void> {
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool({ ...rawPostgres(config.store), max: 4 });
+  cleanUp = () => pool.end();
+  const events = depositEvents(config.warmup + config.count);
+  await pool.query('SELECT 1');
+  report('ready');
+  await expectCommand('go');
+  const storedAfter = new Float64Array(config.count);
+  let started = 0;
+  for (let n = -config.warmup; n < config.count; n++) {
+    if (n === 0) started = machineMillis();
+    const event = events[n + config.warmup]!;
+    const before = machineMillis();
+    await pool.query({
+      name: 'raw-insert-notify',
+      text: `WITH inserted AS (
+               INSERT INTO ${RAW_TABLE} (id, stream, version, name, data, meta, at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING position
+             )
+             SELECT pg_notify($8, $9) FROM inserted`,
+      values: [
+        event.id,
+        config.stream,
+        n + config.warmup + 1,
+        event.name,
+        JSON.stringify(event.data),
+        JSON.stringify(event.meta),
+        event.at,
+        config.channel,
+        `${n}:${before}`,
+      ],
+    });
+    if (n >= 0) storedAfter[n] = machineMillis() - before;
+    await yieldToEventLoop();
+  }
+  const seconds = (machineMillis() - started) / 1000;
+  report('fired', { storedAfter: Array.from(storedAfter, micro), seconds, errors: [] });
 }
 
 async function fire(config: Extract<LiveWorkerConfig, { role: 'fire' }>): Promise<void> {
@@ -287,6 +398,10 @@ async function main(): Promise<void> {
       return conflict(config);
     case 'memory':
       return memory(config);
+    case 'raw-listen':
+      return rawListen(config);
+    case 'raw-fire':
+      return rawFire(config);
   }
 }
 
