@@ -37,8 +37,9 @@ export const SAFETY_POLL_MS = 500;
 /**
  * After a file-system event, the counter is read at once, then after each of these pauses: every
  * millisecond for 10 ms, then less and less often, until about 70 ms after the event. The event
- * comes when the log is written, before the commit's sync, which took from a tenth of a
- * millisecond to 7 ms in a two-process test on a busy 2-vCPU machine (`synchronous: 'full'`).
+ * comes when the log is written, before the commit's sync: in a two-process test on a busy
+ * 2-vCPU machine (`synchronous: 'full'`), 47% of commits were visible within 1 ms of their event,
+ * 98% within 7 ms, all within 15 ms.
  */
 const SETTLE_DELAYS_MS = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 4, 8, 16, 32];
 
