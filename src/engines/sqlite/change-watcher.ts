@@ -5,7 +5,7 @@
  * The truth is `PRAGMA data_version`, which SQLite changes whenever another connection commits: a
  * read of a counter, a few microseconds. What prompts a read is, by preference, the file system:
  *
- * - **Watching** (the default): a watch (inotify on Linux) on the file's directory, filtered to
+ * - **Watching** (the default, on Linux): an inotify watch on the file's directory, filtered to
  *   the file's names. Every commit writes the write-ahead log, so a commit by any process of the
  *   machine raises an event here within microseconds. The directory is watched rather than the log
  *   itself because the log may not exist yet, and the last connection closing or a checkpoint
@@ -19,7 +19,8 @@
  *   `pollIntervalMs`, at least `SAFETY_POLL_MS`) catches anything the OS dropped (a full event
  *   queue).
  * - **Polling**: where the directory cannot be watched (the watch throws — too many watches, a file
- *   system without notifications — or fails later), the counter is read every `pollIntervalMs`.
+ *   system without notifications — or fails later), on systems other than Linux, and with
+ *   `watchFile: false`, the counter is read every `pollIntervalMs`.
  * - **Off**: a `':memory:'` database has no other connection: nothing to watch or poll (this
  *   store's own appends wake its subscriptions directly).
  *
@@ -80,6 +81,13 @@ export interface ChangeWatcher {
   readonly mode: ChangeWatchMode;
 }
 
+/**
+ * Whether this system's file watch is known to report another process's write as it happens:
+ * inotify does, and it is what was tested. Other systems' notifications may be batched (macOS
+ * coalesces them) or late for a file another process holds open (Windows): they poll, as before.
+ */
+const WATCHES_PROMPTLY = process.platform === 'linux';
+
 /** `fs.watch` on a directory, not keeping the process alive. */
 export const watchWithFileSystem: WatchDirectory = (directory, onEvent, onFailure) => {
   const watcher = watchFileSystem(directory, { persistent: false }, (_type, name) => onEvent(name));
@@ -94,7 +102,7 @@ export const refuseToWatch: WatchDirectory = () => {
 
 export function watchForChanges(options: ChangeWatchOptions): ChangeWatcher {
   const { db, pollIntervalMs, onChange, onError } = options;
-  const watchDirectory = options.watchDirectory ?? watchWithFileSystem;
+  const watchDirectory = options.watchDirectory ?? (WATCHES_PROMPTLY ? watchWithFileSystem : refuseToWatch);
   const dataVersion = db.prepare('PRAGMA data_version').pluck();
   const target = db.memory ? undefined : watchedNames(options.file);
   let mode: ChangeWatchMode = 'off';
