@@ -16,8 +16,8 @@
  *   counter, read at once, then every millisecond for 10 ms and less often until about 70 ms
  *   after the last event (`SETTLE_DELAYS_MS`). A busy writer makes a reader check at most
  *   about once per millisecond, however many events it raises. A slow safety poll (every
- *   `pollIntervalMs`, at least `SAFETY_POLL_MS`) catches anything the OS dropped (a full event
- *   queue).
+ *   `pollIntervalMs` or `SAFETY_POLL_MS`, whichever is longer) catches anything the OS dropped
+ *   (a full event queue).
  * - **Polling**: where the directory cannot be watched (the watch throws — too many watches, a file
  *   system without notifications — or fails later), on systems other than Linux, and with
  *   `watchFile: false`, the counter is read every `pollIntervalMs`.

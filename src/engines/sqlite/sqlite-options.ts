@@ -30,8 +30,8 @@ export interface SqliteStoreOptions extends StoreOptions {
    * How often a subscribed store checks the file for commits made by other connections (other
    * processes, other stores on the file) when it cannot watch the file, in milliseconds (default
    * 10). A store normally watches the file's write-ahead log and hears another connection's commit
-   * within a millisecond or two, checking it anyway every `pollIntervalMs` but at least every
-   * 500 ms in case the system dropped an event; it falls back to this poll where the file cannot be
+   * within a millisecond or two, checking it anyway every `pollIntervalMs` or every 500 ms,
+   * whichever is longer, in case the system dropped an event; it falls back to this poll where the file cannot be
    * watched (the system's limit on watches reached, a file system without notifications, a system
    * other than Linux).
    * Appends made through this store are notified at once; a `':memory:'` store has no other writer.
