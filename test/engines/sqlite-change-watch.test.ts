@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventNotification, EventStore } from '../../src/engines/engine.js';
@@ -259,6 +259,68 @@ describe('the change watcher where the file cannot be watched', () => {
     await heard;
     expect(seen.count).toBe(1);
     polling.stop();
+  });
+
+  it('reads the counter again after an event that came before the commit was visible', async () => {
+    // The log is written before the commit's sync: the event can come before the commit shows.
+    const file = join(directory, 'early-event.sqlite');
+    const db = connect(file);
+    db.pragma('journal_mode = WAL');
+    const seen = changes();
+    let announce: (name: string | null) => void = () => undefined;
+    const handTriggered: WatchDirectory = (_watched, onEvent) => {
+      announce = onEvent;
+      return { close: () => undefined };
+    };
+    const watcher = watchForChanges({
+      db,
+      file,
+      pollIntervalMs: NEVER_MS,
+      onChange: seen.onChange,
+      onError: (error) => expect.fail(String(error)),
+      watchDirectory: handTriggered,
+    });
+    watcher.setActive(true);
+
+    announce(`${basename(file)}-wal`);
+    expect(seen.count).toBe(0);
+    const heard = seen.next();
+    commitFromAnotherConnection(file);
+    await heard;
+    expect(seen.count).toBe(1);
+    watcher.stop();
+  });
+
+  it('ignores events on the other files of the directory', async () => {
+    const file = join(directory, 'mine.sqlite');
+    const db = connect(file);
+    db.pragma('journal_mode = WAL');
+    const seen = changes();
+    let announce: (name: string | null) => void = () => undefined;
+    const handTriggered: WatchDirectory = (_watched, onEvent) => {
+      announce = onEvent;
+      return { close: () => undefined };
+    };
+    const watcher = watchForChanges({
+      db,
+      file,
+      pollIntervalMs: NEVER_MS,
+      onChange: seen.onChange,
+      onError: (error) => expect.fail(String(error)),
+      watchDirectory: handTriggered,
+    });
+    watcher.setActive(true);
+    commitFromAnotherConnection(file);
+    announce('someone-else.sqlite-wal');
+    announce(`${basename(file)}-shm`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seen.count).toBe(0);
+
+    const heard = seen.next();
+    announce(`${basename(file)}-wal`);
+    await heard;
+    expect(seen.count).toBe(1);
+    watcher.stop();
   });
 
   it('neither watches nor polls a database in memory, which no other connection can write', () => {
