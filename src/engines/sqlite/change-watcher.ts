@@ -189,8 +189,13 @@ export function watchForChanges(options: ChangeWatchOptions): ChangeWatcher {
     } catch {
       mode = 'polling';
     }
-    // Read once the watch is in place: a commit after this read raises an event.
-    seen = dataVersion.get();
+    try {
+      // Read once the watch is in place: a commit after this read raises an event.
+      seen = dataVersion.get();
+    } catch (error) {
+      halt();
+      throw error;
+    }
     startPolling(mode === 'watching' ? Math.max(pollIntervalMs, SAFETY_POLL_MS) : pollIntervalMs);
   }
 
