@@ -39,12 +39,20 @@ export interface FencedAppend {
   readonly onFenced: (pending: readonly FiredEvent[], error: FencedError) => Promise<void>;
 }
 
+/**
+ * How an actor that hears its stream live learns the winners of a conflict: up to `actual`, the
+ * version the store reported. It knows when they have arrived, so it needs no pause; an actor that
+ * does not hear its stream pauses at random (so that racing writers spread out), then reads.
+ */
+export type LearnWinners = (actual: number) => Promise<void>;
+
 export async function appendPending(
   machinery: ActorMachinery,
   local: OptimisticState,
   batch: readonly FiredEvent[],
   readWinners: () => Promise<void>,
   fence?: FencedAppend,
+  learnWinners?: LearnWinners,
 ): Promise<readonly StoredEvent[]> {
   for (let attempt = 1; ; attempt++) {
     // A rebase may have refused some of the batch: those are never appended.
@@ -95,8 +103,11 @@ export async function appendPending(
       // The batch stays pending: re-applied on top of the winners, it is appended again. The
       // winners are read after the pause, so the next attempt expects the newest version.
       try {
-        await sleep(backoff(attempt));
-        await readWinners();
+        if (learnWinners !== undefined) await learnWinners(error.actual);
+        else {
+          await sleep(backoff(attempt));
+          await readWinners();
+        }
       } catch (readError) {
         local.drop(pending);
         throw readError;
