@@ -17,11 +17,18 @@ import type { ActorMachinery, FiredEvent } from './kind-policy.js';
 import type { OptimisticState } from './optimistic-state.js';
 
 /**
- * Appends tried before the conflict is reported. Each attempt follows the winners, so only a
- * stream that other writers keep ahead of for this long gives up: with the backoff below, that is
- * about half a minute of uninterrupted losing.
+ * When a conflict is reported rather than tried again: after this many attempts AND this long.
+ * Each attempt follows the winners, so only a stream that other writers keep ahead of for half a
+ * minute gives up: an actor that learns the winners live retries without pausing, and on a hot
+ * stream makes a thousand attempts in far less time than one that pauses (the backoff below).
  */
 export const MAX_APPEND_ATTEMPTS = 1000;
+export const LONGEST_LOSING_MS = 30_000;
+
+/** Whether a writer that keeps losing since `since` (`performance.now()`) should give up. */
+export function losingTooLong(attempt: number, since: number): boolean {
+  return attempt >= MAX_APPEND_ATTEMPTS && performance.now() - since >= LONGEST_LOSING_MS;
+}
 /** The longest pause between two attempts; pauses grow from 1 ms, with jitter. */
 const MAX_BACKOFF_MS = 50;
 
@@ -54,6 +61,7 @@ export async function appendPending(
   fence?: FencedAppend,
   learnWinners?: LearnWinners,
 ): Promise<readonly StoredEvent[]> {
+  const since = performance.now();
   for (let attempt = 1; ; attempt++) {
     // A rebase may have refused some of the batch: those are never appended.
     const pending = batch.filter((fired) => local.isPending(fired));
@@ -81,7 +89,7 @@ export async function appendPending(
         local.drop(pending);
         throw error;
       }
-      if (!(error instanceof ConcurrencyError) || attempt >= MAX_APPEND_ATTEMPTS) {
+      if (!(error instanceof ConcurrencyError) || losingTooLong(attempt, since)) {
         local.drop(pending);
         throw error;
       }

@@ -16,7 +16,7 @@ import type { StoredEvent } from '../events/envelope.js';
 import { LiveFeed, type LiveWatch } from '../live/live-feed.js';
 import { ActorSnapshots } from './actor-snapshots.js';
 import { logQuietly, logsAt } from '../container.js';
-import { appendOnce, appendPending, logStored, MAX_APPEND_ATTEMPTS } from './append-pending.js';
+import { appendOnce, appendPending, logStored, losingTooLong } from './append-pending.js';
 import { inStreamLane } from './stream-lanes.js';
 import type { ActorMachinery, FiredEvent, KindPolicy } from './kind-policy.js';
 import { OptimisticState } from './optimistic-state.js';
@@ -116,6 +116,7 @@ export class LivePolicy implements KindPolicy {
 
   async #rerun<R>(command: () => R): Promise<R> {
     const machinery = this.#machinery;
+    const since = performance.now();
     for (let attempt = 1; ; attempt++) {
       // The command decides on stored events only: an event still pending would land after the
       // command's own, so the command must not see it. Wait until nothing is pending.
@@ -152,7 +153,7 @@ export class LivePolicy implements KindPolicy {
         return run.result;
       } catch (error) {
         for (const each of fired) each.reject(error);
-        if (!(error instanceof ConcurrencyError) || attempt >= MAX_APPEND_ATTEMPTS) {
+        if (!(error instanceof ConcurrencyError) || losingTooLong(attempt, since)) {
           machinery.reportFailure(error, 'append', fired.map((each) => each.event.name).join(', '));
           throw error;
         }
