@@ -37,7 +37,7 @@ export class LivePolicy implements KindPolicy {
   /** Applying what the live feed brought (others' events): no snapshot is taken for those. */
   #hearing = false;
   /** Delivered by the feed (in version order, without gaps), not yet applied. */
-  #heard: StoredEvent[] = [];
+  #heard: StoredEvent[] | undefined;
   /** An application of `#heard` is queued in the actor's lane. */
   #receiveQueued = false;
   /** Told whenever the feed delivers: a conflicted append waiting for its winners. */
@@ -103,7 +103,7 @@ export class LivePolicy implements KindPolicy {
   async dispose(): Promise<void> {
     const watch = this.#watch;
     this.#watch = undefined;
-    this.#heard = [];
+    this.#heard = undefined;
     (await watch?.catch(() => undefined))?.close();
   }
 
@@ -204,8 +204,9 @@ export class LivePolicy implements KindPolicy {
 
   /** Events from the live feed: other writers' (and echoes of our own), held until the lane applies them. */
   #hear(events: readonly StoredEvent[]): void {
-    const last = this.#heard.at(-1)?.version ?? this.#local.confirmedVersion;
-    for (const event of events) if (event.version > last) this.#heard.push(event);
+    const heard = (this.#heard ??= []);
+    const last = heard.at(-1)?.version ?? this.#local.confirmedVersion;
+    for (const event of events) if (event.version > last) heard.push(event);
     this.#onHeard?.();
     if (this.#receiveQueued) return;
     this.#receiveQueued = true;
@@ -221,8 +222,8 @@ export class LivePolicy implements KindPolicy {
   /** Applies what the feed delivered after the confirmed version; run in the actor's lane. */
   async #applyHeard(): Promise<void> {
     const confirmed = this.#local.confirmedVersion;
-    const heard = this.#heard.filter((event) => event.version > confirmed);
-    this.#heard = [];
+    const heard = this.#heard?.filter((event) => event.version > confirmed) ?? [];
+    this.#heard = undefined;
     if (this.#machinery.disposed() || heard.length === 0) return;
     // The feed delivers without gaps from where the actor started watching; the actor may have
     // fallen behind that only through a failed read, which reading again makes up.
@@ -240,7 +241,7 @@ export class LivePolicy implements KindPolicy {
    * the feed. Waits for them (a short while), applies them, and reads only what has not come.
    */
   async #learnWinners(actual: number): Promise<void> {
-    const arrived = () => (this.#heard.at(-1)?.version ?? 0) >= actual;
+    const arrived = () => (this.#heard?.at(-1)?.version ?? 0) >= actual;
     if (!arrived() && this.#local.confirmedVersion < actual && this.#watch !== undefined) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, HEAR_WINNERS_WAIT_MS);
