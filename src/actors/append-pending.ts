@@ -17,11 +17,18 @@ import type { ActorMachinery, FiredEvent } from './kind-policy.js';
 import type { OptimisticState } from './optimistic-state.js';
 
 /**
- * Appends tried before the conflict is reported. Each attempt follows the winners, so only a
- * stream that other writers keep ahead of for this long gives up: with the backoff below, that is
- * about half a minute of uninterrupted losing.
+ * When a conflict is reported rather than tried again: after this many attempts AND this long.
+ * Each attempt follows the winners, so only a stream that other writers keep ahead of for half a
+ * minute gives up: an actor that learns the winners live retries without pausing, and on a hot
+ * stream makes a thousand attempts in far less time than one that pauses (the backoff below).
  */
 export const MAX_APPEND_ATTEMPTS = 1000;
+export const LONGEST_LOSING_MS = 30_000;
+
+/** Whether a writer that keeps losing since `since` (`performance.now()`) should give up. */
+export function losingTooLong(attempt: number, since: number): boolean {
+  return attempt >= MAX_APPEND_ATTEMPTS && performance.now() - since >= LONGEST_LOSING_MS;
+}
 /** The longest pause between two attempts; pauses grow from 1 ms, with jitter. */
 const MAX_BACKOFF_MS = 50;
 
@@ -39,13 +46,22 @@ export interface FencedAppend {
   readonly onFenced: (pending: readonly FiredEvent[], error: FencedError) => Promise<void>;
 }
 
+/**
+ * How an actor that hears its stream live learns the winners of a conflict: up to `actual`, the
+ * version the store reported. It knows when they have arrived, so it needs no pause; an actor that
+ * does not hear its stream pauses at random (so that racing writers spread out), then reads.
+ */
+export type LearnWinners = (actual: number) => Promise<void>;
+
 export async function appendPending(
   machinery: ActorMachinery,
   local: OptimisticState,
   batch: readonly FiredEvent[],
   readWinners: () => Promise<void>,
   fence?: FencedAppend,
+  learnWinners?: LearnWinners,
 ): Promise<readonly StoredEvent[]> {
+  const since = performance.now();
   for (let attempt = 1; ; attempt++) {
     // A rebase may have refused some of the batch: those are never appended.
     const pending = batch.filter((fired) => local.isPending(fired));
@@ -73,7 +89,7 @@ export async function appendPending(
         local.drop(pending);
         throw error;
       }
-      if (!(error instanceof ConcurrencyError) || attempt >= MAX_APPEND_ATTEMPTS) {
+      if (!(error instanceof ConcurrencyError) || losingTooLong(attempt, since)) {
         local.drop(pending);
         throw error;
       }
@@ -95,8 +111,11 @@ export async function appendPending(
       // The batch stays pending: re-applied on top of the winners, it is appended again. The
       // winners are read after the pause, so the next attempt expects the newest version.
       try {
-        await sleep(backoff(attempt));
-        await readWinners();
+        if (learnWinners !== undefined) await learnWinners(error.actual);
+        else {
+          await sleep(backoff(attempt));
+          await readWinners();
+        }
       } catch (readError) {
         local.drop(pending);
         throw readError;

@@ -138,6 +138,18 @@ export class LiveFeed {
     return { close: () => this.#removeTap(tap) };
   }
 
+  /**
+   * Events this process has just stored in `stream` (the answer of its own append), offered to
+   * the stream's consumers at once, before the store's notification of them comes back: another
+   * actor of the same id in this process learns them without a round trip. The notification that
+   * follows is dropped as already delivered; events out of order wait, as notified ones do.
+   */
+  stored(stream: string, events: readonly StoredEvent[]): void {
+    const consumers = this.#consumers.get(stream);
+    if (consumers === undefined || events.length === 0) return;
+    for (const consumer of consumers) this.#offer(consumer, events.map(copyOfEvent));
+  }
+
   /** Closes the engine subscription and forgets every consumer. */
   async close(): Promise<void> {
     for (const consumers of this.#consumers.values())

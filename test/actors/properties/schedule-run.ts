@@ -53,6 +53,9 @@ export class ScheduleRun {
   readonly #slots: (Instance | undefined)[] = [];
   readonly #generations = new Map<number, number>();
   readonly #inFlight: Promise<unknown>[] = [];
+  #processes: readonly number[] = [];
+  /** Per process, its own view of the faulty store (see `connectionTo`). */
+  readonly #connections = new Map<number, EventStore>();
 
   constructor(kind: ActorKind, scheduler: fc.Scheduler) {
     this.#kind = kind;
@@ -61,6 +64,7 @@ export class ScheduleRun {
   }
 
   async play(plan: Plan): Promise<RunResult> {
+    this.#processes = plan.processes;
     for (const [index, amount] of plan.seed.entries()) {
       await this.store.appendToStream(STREAM, [
         { id: `seed.${index + 1}`, name: 'deposited', data: { amount } },
@@ -122,8 +126,14 @@ export class ScheduleRun {
     const generation = (this.#generations.get(slot) ?? 0) + 1;
     this.#generations.set(slot, generation);
     const name = generation === 1 ? slotName(slot) : `${slotName(slot)}${generation}`;
+    const process = this.#processes[slot] ?? 0;
+    let store = this.#connections.get(process);
+    if (store === undefined) {
+      store = connectionTo(this.faulty);
+      this.#connections.set(process, store);
+    }
     const container = createContainer({
-      store: this.faulty,
+      store,
       newId: this.fireLog.newIdFor(name),
       logger: silentLogger,
       onError: () => undefined,
@@ -134,7 +144,7 @@ export class ScheduleRun {
     const instance: Instance = { name, actor, disposed: false, loadsSucceeded: 0 };
     this.#slots[slot] = instance;
     this.instances.push(instance);
-    this.trace.push(`  (${name} is a new actor)`);
+    this.trace.push(`  (${name} is a new actor, in process ${process})`);
     return instance;
   }
 
@@ -226,4 +236,17 @@ export class ScheduleRun {
 
 export function stateText(state: Readonly<AccountState>): string {
   return JSON.stringify(state);
+}
+
+/**
+ * Another process's connection to the same store: the same calls, but another store object, so
+ * that what a process keeps per store (its live feed, its turns at appending) is its own.
+ */
+function connectionTo(store: EventStore): EventStore {
+  return new Proxy(store, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }

@@ -29,6 +29,11 @@ export interface Plan {
   readonly slots: number;
   /** Deposits stored before the first actor loads. */
   readonly seed: readonly number[];
+  /**
+   * The process each slot's actors run in (0 or 1): actors of one process share a store object,
+   * so its live feed and its turns at appending; another process has its own, as on another machine.
+   */
+  readonly processes: readonly number[];
   readonly steps: readonly Step[];
 }
 
@@ -129,6 +134,7 @@ export function planArbitrary(options: PlanOptions): fc.Arbitrary<Plan> {
     fc.record({
       slots: fc.constant(slots),
       seed: fc.array(amount, { maxLength: 3 }),
+      processes: fc.array(fc.integer({ min: 0, max: 1 }), { minLength: slots, maxLength: slots }),
       steps: fc.array(stepArbitrary(slots, options), {
         minLength: 1,
         maxLength: options.maxSteps,
