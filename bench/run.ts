@@ -30,12 +30,14 @@ import { postgresAppends } from './postgres-appends.js';
 import { postgresLoad } from './postgres-load.js';
 import { postgresNotify } from './postgres-notify.js';
 import { sqliteAppends } from './sqlite-appends.js';
+import { sqliteContention } from './sqlite-contention.js';
 import { snapshotsLoad } from './snapshots.js';
 import { sqliteLoad } from './sqlite-load.js';
 
 const BENCHMARKS: readonly Benchmark[] = [
   sqliteAppends,
   sqliteLoad,
+  sqliteContention,
   postgresAppends,
   postgresLoad,
   postgresNotify,
