@@ -19,10 +19,15 @@ import {
 } from '../lease-rules.js';
 import type { EngineStorage } from '../store-facade.js';
 
-export type SqliteLeases = Pick<
-  EngineStorage,
-  'acquireLease' | 'takeOverLease' | 'renewLeases' | 'releaseLease' | 'releaseHolder' | 'readLease'
->;
+/** The lease calls of `EngineStorage`, answered synchronously (the store runs them in its write turns). */
+export type SqliteLeases = {
+  readonly [Call in LeaseCall]: (
+    ...args: Parameters<EngineStorage[Call]>
+  ) => Awaited<ReturnType<EngineStorage[Call]>>;
+};
+
+type LeaseCall =
+  'acquireLease' | 'takeOverLease' | 'renewLeases' | 'releaseLease' | 'releaseHolder' | 'readLease';
 
 export function sqliteLeases(db: Database.Database): SqliteLeases {
   const statements = {

@@ -19,6 +19,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { EventStore } from '../engine.js';
+import type { Answer } from '../lifecycle.js';
 import { resolveStoreOptions } from '../options.js';
 import { engineStore, type EngineStorage } from '../store-facade.js';
 import { SubscriptionHub } from '../subscription-hub.js';
@@ -35,6 +36,8 @@ import {
 import { sqliteReads, type SqliteReads } from './sqlite-reads.js';
 import { sqliteSnapshots, type SqliteSnapshots } from './snapshots.js';
 import { prepareStatements } from './statements.js';
+import { NO_MARK, waitingMark } from './waiting-mark.js';
+import { writeTurns } from './write-turns.js';
 
 export type { SynchronousMode, SqliteStoreOptions };
 export { DEFAULT_BUSY_TIMEOUT_MS } from './sqlite-options.js';
@@ -76,8 +79,12 @@ function prepareParts(db: Database.Database, file: string): Parts {
 }
 
 function sqliteStorage(db: Database.Database, options: ResolvedSqliteOptions): EngineStorage {
-  const { file, pollIntervalMs, watchFile } = options;
+
+  const { file, pollIntervalMs, watchFile, busyTimeoutMs } = options;
   const { append, reads, snapshots, leases } = prepareParts(db, file);
+  // Only a file that other connections may write has turns worth being fair about.
+  const shared = !db.memory && !options.readonly;
+  const turns = writeTurns(db, busyTimeoutMs, shared ? waitingMark(file) : NO_MARK);
   /** Runs one call against the database, turning every driver error into a typed one. */
   function use<T>(work: () => T): T {
     try {
@@ -85,6 +92,14 @@ function sqliteStorage(db: Database.Database, options: ResolvedSqliteOptions): E
     } catch (error) {
       throw storeErrorFrom(error, file);
     }
+  }
+  /** Runs one write transaction when it gets the write lock (`write-turns.ts`), errors typed. */
+  function write<T>(transaction: () => T): Answer<T> {
+    const answer = use(() => turns.run(transaction));
+    if (!(answer instanceof Promise)) return answer;
+    return answer.catch((error: unknown) => {
+      throw storeErrorFrom(error, file);
+    });
   }
   const hub = new SubscriptionHub({
     readAfter: async (position, limit) => use(() => reads.readFollowing(position, limit)),
@@ -101,30 +116,30 @@ function sqliteStorage(db: Database.Database, options: ResolvedSqliteOptions): E
   });
   return {
     append(stream, batch, expected, fencingTerm) {
-      let result;
-      try {
-        result = append(stream, batch, expected, fencingTerm);
-      } catch (error) {
-        throw storeErrorFrom(error, file);
-      }
-      if (hub.active) queueMicrotask(() => hub.wake());
-      return result;
+      const wake = <T>(result: T): T => {
+        if (hub.active) queueMicrotask(() => hub.wake());
+        return result;
+      };
+      const answer = write(() => append(stream, batch, expected, fencingTerm));
+      return answer instanceof Promise ? answer.then(wake) : wake(answer);
     },
     readStream: (stream, range) => use(() => reads.readStream(stream, range)),
     readAll: (resolved) => use(() => reads.readAll(resolved)),
     streamVersion: (stream) => use(() => reads.streamVersion(stream)),
     listStreams: (resolved) => use(() => reads.listStreams(resolved)),
-    saveSnapshot: (prepared, at) => use(() => snapshots.save(prepared, at)),
+    saveSnapshot: (prepared, at) => write(() => snapshots.save(prepared, at)),
     readSnapshot: (stream, key) => use(() => snapshots.read(stream, key)),
-    acquireLease: (name, holder, ttlMs) => use(() => leases.acquireLease(name, holder, ttlMs)),
-    takeOverLease: (name, holder, ttlMs, term) => use(() => leases.takeOverLease(name, holder, ttlMs, term)),
-    renewLeases: (holder, ttlMs) => use(() => leases.renewLeases(holder, ttlMs)),
-    releaseLease: (name, holder) => use(() => leases.releaseLease(name, holder)),
-    releaseHolder: (holder) => use(() => leases.releaseHolder(holder)),
+    acquireLease: (name, holder, ttlMs) => write(() => leases.acquireLease(name, holder, ttlMs)),
+    takeOverLease: (name, holder, ttlMs, term) =>
+      write(() => leases.takeOverLease(name, holder, ttlMs, term)),
+    renewLeases: (holder, ttlMs) => write(() => leases.renewLeases(holder, ttlMs)),
+    releaseLease: (name, holder) => write(() => leases.releaseLease(name, holder)),
+    releaseHolder: (holder) => write(() => leases.releaseHolder(holder)),
     readLease: (name) => use(() => leases.readLease(name)),
     subscribe: (listener, resolved) => hub.subscribe(listener, resolved),
     async close() {
       watcher.stop();
+      turns.stop();
       await hub.closeAll();
       try {
         db.close();

@@ -1,0 +1,106 @@
+/**
+ * The fair hand-over between processes writing one SQLite file: a small file beside the database
+ * (`<file>-waiting`) that says "a writer has waited long for the write lock; let it in next".
+ *
+ * SQLite's write lock has no queue. A process that commits and at once begins again nearly always
+ * wins against one that polls for the lock, so a busy process could keep the lock for seconds
+ * while the others wait. With the mark:
+ * - a writer that has waited for the lock longer than `CLAIM_AFTER_MS` claims the mark, creating
+ *   the file exclusively (`O_EXCL`: one claimant at a time), and keeps it fresh while it waits;
+ * - every other writer, before it tries the lock, looks for a fresh mark that is not its own and,
+ *   if there is one, waits instead (still within its own busy timeout), so the lock falls free
+ *   for the claimant;
+ * - the claimant removes the mark once its transaction has committed (or it gave up).
+ * A mark not refreshed for `STALE_AFTER_MS` (its writer crashed, or its event loop stalls) is
+ * ignored and may be replaced.
+ *
+ * The mark is a hint for fairness, nothing more: the write lock alone decides who writes, so a
+ * lost, stale or doubly claimed mark can cost some fairness, never a wrong or lost write. When the
+ * file cannot be created (a directory this process may not write), writers simply compete.
+ */
+import { closeSync, openSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+
+/** How long a writer waits for the lock before it asks the others to let it in. */
+export const CLAIM_AFTER_MS = 5;
+/** How old a mark may be before it is taken for abandoned. */
+export const STALE_AFTER_MS = 200;
+
+export interface WaitingMark {
+  /** Whether another writer holds a fresh mark: this one should let it in first. */
+  otherIsWaiting(): boolean;
+  /** Claims the mark, or keeps the one already claimed fresh; answers whether this writer holds it. */
+  claim(): boolean;
+  /** Removes this writer's mark, if it holds one. */
+  release(): void;
+}
+
+/** A mark for a database that no other connection can write (in memory, or opened read-only). */
+export const NO_MARK: WaitingMark = {
+  otherIsWaiting: () => false,
+  claim: () => false,
+  release: () => undefined,
+};
+
+export function waitingMark(databaseFile: string): WaitingMark {
+  const path = `${databaseFile}-waiting`;
+  let held = false;
+
+  function freshMarkExists(): boolean {
+    try {
+      const stat = statSync(path, { throwIfNoEntry: false });
+      return stat !== undefined && Date.now() - stat.mtimeMs < STALE_AFTER_MS;
+    } catch {
+      return false;
+    }
+  }
+
+  function create(): boolean {
+    try {
+      const descriptor = openSync(path, 'wx');
+      try {
+        writeSync(descriptor, String(process.pid));
+      } finally {
+        closeSync(descriptor);
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  function removeQuietly(): void {
+    try {
+      unlinkSync(path);
+    } catch {
+      // Gone already, or not ours to remove: either way it no longer asks for anything.
+    }
+  }
+
+  return {
+    otherIsWaiting: () => !held && freshMarkExists(),
+    claim() {
+      if (held) {
+        try {
+          const now = new Date();
+          utimesSync(path, now, now);
+          return true;
+        } catch {
+          // Removed by a writer that took it for stale: claim it again below.
+          held = false;
+        }
+      }
+      if (!create()) {
+        if (freshMarkExists()) return false;
+        removeQuietly();
+        if (!create()) return false;
+      }
+      held = true;
+      return true;
+    },
+    release() {
+      if (!held) return;
+      held = false;
+      removeQuietly();
+    },
+  };
+}
