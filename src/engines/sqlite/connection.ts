@@ -1,7 +1,9 @@
 /**
  * Opens the SQLite file a store works on, ready for several processes of one machine to share:
- * WAL journal (readers never block the writer, nor the writer them), a busy timeout (a writer
- * waits its turn instead of failing at once), and the schema brought up to date. Everything that
+ * WAL journal (readers never block the writer, nor the writer them), a busy timeout (a reader, or
+ * the opening itself, waits its turn instead of failing at once; writes wait for the write lock on
+ * a timer instead, see `write-turns.ts`), and the schema brought up to date. Opening is synchronous:
+ * a new file's WAL switch and migration are a few statements, run once per store. Everything that
  * can be wrong with the file — missing, not a database, locked, read-only where it must be written,
  * from a newer version — fails here, at open, with a `StoreUnavailableError`.
  *

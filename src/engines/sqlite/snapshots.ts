@@ -1,6 +1,7 @@
 /**
  * Snapshots in the SQLite file: one row per stream and key, replaced only by a snapshot of the
- * same or a higher version, so a slow writer can never put an older state back.
+ * same or a higher version, so a slow writer can never put an older state back. A save is one
+ * statement, atomic on its own; the store runs it in its write turns (`write-turns.ts`).
  */
 import type Database from 'better-sqlite3';
 import { CorruptEventError } from '../../errors.js';

@@ -4,6 +4,8 @@
  * the batch and the stream's new version and term (only the term for a batch of no events), and
  * commits, or leaves nothing behind. SQLite lets one writer at a time hold that lock, in this
  * process or another, and a position is assigned under it, so positions commit in increasing order.
+ * The store runs it in its write turns (`write-turns.ts`): when the lock is held elsewhere, the
+ * whole transaction is tried again later, so it must stay free of effects outside the database.
  */
 import type Database from 'better-sqlite3';
 import { CorruptEventError, DuplicateEventError } from '../../errors.js';

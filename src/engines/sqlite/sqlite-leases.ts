@@ -1,7 +1,7 @@
 /**
  * The SQLite engine's leases: the two lease tables (`lease-rules.ts`) in the file, each call one
  * `BEGIN IMMEDIATE` transaction, so it is serialised with every other writer of the file in any
- * process. The clock is the file's host clock read by SQLite itself once the write lock is held:
+ * process (the store runs the writing ones in its write turns, `write-turns.ts`). The clock is the file's host clock read by SQLite itself once the write lock is held:
  * every process sharing the file shares that machine's clock, so it is the store's clock.
  */
 import type Database from 'better-sqlite3';

@@ -16,7 +16,8 @@ export interface SqliteStoreOptions extends StoreOptions {
   readonly?: boolean;
   /**
    * How long a call waits for another process's write to finish before rejecting with
-   * `StoreUnavailableError` (default 5000 ms).
+   * `StoreUnavailableError` (default 5000 ms). An append, lease call or snapshot save waits on a
+   * timer, with the event loop running; only opening the file waits inside the driver.
    */
   busyTimeoutMs?: number;
   /**

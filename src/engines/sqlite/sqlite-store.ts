@@ -13,9 +13,17 @@
  *   and, while someone subscribes, by a watch on the file's write-ahead log confirmed by the file's
  *   change counter, or a poll of that counter where the file cannot be watched (`change-watcher.ts`).
  * - A lease call is one `BEGIN IMMEDIATE` transaction on the file's host clock (`sqlite-leases.ts`).
- * - The driver is synchronous: a call blocks this thread while SQLite works, including while it
- *   waits (up to the busy timeout) for another process's write to finish. No call awaits anything
- *   between its checks and its answer.
+ * - A snapshot save is one statement, atomic on its own (`snapshots.ts`).
+ * - Waiting for the write lock never blocks the event loop (`write-turns.ts`). An append, lease
+ *   call or snapshot save that finds the lock free runs synchronously within the call, and awaits
+ *   nothing between its checks and its answer. One that finds it held waits on a timer, up to the
+ *   busy timeout, then runs whole, checks included, in one transaction: what it checks is still
+ *   what it writes on. One store's writes land in the order they were called. A writer that has
+ *   waited a while gets the next turn (`waiting-mark.ts`), so no process starves another.
+ * - The driver is synchronous otherwise: a read blocks this thread while SQLite works (in WAL mode
+ *   readers do not wait for writers), and so does the commit's disk write (`synchronous`).
+ * - Opening (`connection.ts`: WAL switch, schema migration) is synchronous, waiting in SQLite's
+ *   busy handler up to the busy timeout; it is short and happens once per store.
  */
 import type Database from 'better-sqlite3';
 import type { EventStore } from '../engine.js';

@@ -20,8 +20,14 @@
  */
 import { closeSync, openSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 
-/** How long a writer waits for the lock before it asks the others to let it in. */
-export const CLAIM_AFTER_MS = 5;
+/**
+ * How long a writer waits for the lock before it asks the others to let it in. Each turn handed
+ * over through the mark leaves the lock idle until the claimant's next look (a timer tick), so a
+ * short wait costs throughput; a long one lets a busy process keep the lock longer. Measured with
+ * `npm run bench -- --only sqlite-contention` at 5 and 25 ms: 25 ms kept most of the throughput
+ * and was as fair as 5 ms (BENCHMARKS.md, "SQLite under contention").
+ */
+export const CLAIM_AFTER_MS = 25;
 /** How old a mark may be before it is taken for abandoned. */
 export const STALE_AFTER_MS = 200;
 

@@ -75,7 +75,8 @@ export function writeTurns(db: Database.Database, busyTimeoutMs: number, mark: W
     for (;;) {
       const now = performance.now();
       const expired = now >= waiting.deadline;
-      const claimed = now - waiting.calledAt >= CLAIM_AFTER_MS && mark.claim();
+      const waitedLong = now - waiting.calledAt >= CLAIM_AFTER_MS;
+      const claimed = waitedLong && mark.claim();
       if (!claimed && !expired && mark.otherIsWaiting()) {
         // Let the long waiter in, and look again soon: the lock may fall free any moment.
         await pause(FIRST_PAUSE_MS, waiting.deadline);
@@ -85,8 +86,9 @@ export function writeTurns(db: Database.Database, busyTimeoutMs: number, mark: W
       if (outcome.done) return outcome.value;
       if (expired) throw outcome.busy;
       busyTries++;
-      // The holder of the mark has everyone else's turn: it looks again as soon as it can.
-      await pause(claimed ? FIRST_PAUSE_MS : backoff(busyTries), waiting.deadline);
+      // A writer that waited long looks again as soon as it can: to claim the mark the moment its
+      // holder is done, or, holding it, to take the lock the moment it falls free.
+      await pause(waitedLong ? FIRST_PAUSE_MS : backoff(busyTries), waiting.deadline);
     }
   }
 

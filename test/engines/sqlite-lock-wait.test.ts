@@ -1,0 +1,180 @@
+/**
+ * Waiting for the SQLite file's write lock: a store whose write finds the lock held by another
+ * connection waits on a timer, so its event loop keeps running, and its write lands once the lock
+ * is free; the busy timeout still ends the wait with the typed error it always had.
+ */
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StoreUnavailableError } from '../../src/errors.js';
+import { STALE_AFTER_MS, waitingMark } from '../../src/engines/sqlite/waiting-mark.js';
+import { sqliteStore } from '../../src/sqlite.js';
+
+let directory: string;
+let file: string;
+
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), 'omniscient-sqlite-lock-wait-'));
+  file = join(directory, 'store.sqlite');
+});
+
+afterEach(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+
+/** Another connection to the file, holding its write lock until told to let go. */
+function lockHolder(): { release(): void } {
+  const holder = new Database(file);
+  holder.exec('BEGIN IMMEDIATE');
+  return {
+    release() {
+      holder.exec('ROLLBACK');
+      holder.close();
+    },
+  };
+}
+
+/** Records the order in which things happened. */
+function timeline(): { note(what: string): void; readonly order: string[] } {
+  const order: string[] = [];
+  return { note: (what) => void order.push(what), order };
+}
+
+describe('a SQLite write waiting for another connection to release the write lock', () => {
+  it('keeps the event loop running while it waits, then lands', async () => {
+    const store = sqliteStore({ file });
+    await store.appendToStream('s', [{ name: 'before' }]);
+    const holder = lockHolder();
+    const events = timeline();
+
+    const appended = store
+      .appendToStream('s', [{ name: 'waited' }], { expectedVersion: 1 })
+      .then((result) => {
+        events.note('appended');
+        return result;
+      });
+    // Only a running event loop fires these timers; the second one is what lets the lock go.
+    setTimeout(() => events.note('timer fired'), 1);
+    setTimeout(() => {
+      events.note('lock released');
+      holder.release();
+    }, 50);
+
+    const result = await appended;
+    expect(events.order).toEqual(['timer fired', 'lock released', 'appended']);
+    expect(result.version).toBe(2);
+    expect((await store.readStream('s')).map((event) => event.name)).toEqual(['before', 'waited']);
+    await store.close();
+  });
+
+  it('stores the writes made meanwhile in the order they were made', async () => {
+    const store = sqliteStore({ file });
+    await store.appendToStream('s', [{ name: 'first' }]);
+    const holder = lockHolder();
+    const writes = ['second', 'third', 'fourth'].map((name) => store.appendToStream('s', [{ name }]));
+    setTimeout(() => holder.release(), 30);
+
+    expect((await Promise.all(writes)).map((result) => result.version)).toEqual([2, 3, 4]);
+    expect((await store.readStream('s')).map((event) => event.name)).toEqual([
+      'first',
+      'second',
+      'third',
+      'fourth',
+    ]);
+    await store.close();
+  });
+
+  it('waits the same way for a lease call and a snapshot save', async () => {
+    const store = sqliteStore({ file });
+    await store.appendToStream('s', [{ name: 'first' }]);
+    const holder = lockHolder();
+    const events = timeline();
+    const lease = store.acquireLease('leader', { holder: 'node-a', ttlMs: 10_000 }).then((answer) => {
+      events.note('lease answered');
+      return answer;
+    });
+    const snapshot = store
+      .saveSnapshot({ stream: 's', key: 'state', version: 1, fingerprint: 'f', state: { n: 1 } })
+      .then(() => events.note('snapshot saved'));
+    setTimeout(() => {
+      events.note('lock released');
+      holder.release();
+    }, 30);
+
+    expect(await lease).toMatchObject({ granted: true });
+    await snapshot;
+    expect(events.order).toEqual(['lock released', 'lease answered', 'snapshot saved']);
+    expect(await store.readSnapshot('s', 'state')).toMatchObject({ version: 1, state: { n: 1 } });
+    await store.close();
+  });
+
+  it('ends the wait at the busy timeout with StoreUnavailableError, having stored nothing', async () => {
+    const store = sqliteStore({ file, busyTimeoutMs: 100 });
+    await store.appendToStream('s', [{ name: 'before' }]);
+    const holder = lockHolder();
+    const events = timeline();
+    const timer = setInterval(() => events.note('timer fired'), 1);
+
+    const error = await store
+      .appendToStream('s', [{ name: 'blocked' }])
+      .catch((caught: unknown) => caught)
+      .finally(() => clearInterval(timer));
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as Error).message).toBe(
+      `the store file ${JSON.stringify(file)} is locked by another connection for longer than the ` +
+        'busy timeout (SQLITE_BUSY: database is locked)',
+    );
+    expect((error as Error).cause).toMatchObject({ code: 'SQLITE_BUSY' });
+    expect(events.order).toContain('timer fired');
+
+    holder.release();
+    expect((await store.readStream('s')).map((event) => event.name)).toEqual(['before']);
+    await store.appendToStream('s', [{ name: 'after' }]);
+    expect((await store.readStream('s')).map((event) => event.name)).toEqual(['before', 'after']);
+    await store.close();
+  });
+
+  it('with a busy timeout of 0, fails at once rather than wait', async () => {
+    const store = sqliteStore({ file, busyTimeoutMs: 0 });
+    await store.appendToStream('s', [{ name: 'before' }]);
+    const holder = lockHolder();
+    const error = await store.appendToStream('s', [{ name: 'blocked' }]).catch((caught: unknown) => caught);
+    holder.release();
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as Error).cause).toMatchObject({ code: 'SQLITE_BUSY' });
+    await store.close();
+  });
+});
+
+describe('the mark a long-waiting writer leaves beside the file', () => {
+  it('is held by one writer at a time, and the others see it until it is released', () => {
+    const first = waitingMark(file);
+    const second = waitingMark(file);
+    expect(first.otherIsWaiting()).toBe(false);
+
+    expect(first.claim()).toBe(true);
+    expect(first.claim()).toBe(true);
+    expect(first.otherIsWaiting()).toBe(false);
+    expect(second.otherIsWaiting()).toBe(true);
+    expect(second.claim()).toBe(false);
+
+    first.release();
+    expect(second.otherIsWaiting()).toBe(false);
+    expect(second.claim()).toBe(true);
+    expect(first.otherIsWaiting()).toBe(true);
+    second.release();
+  });
+
+  it('is ignored, and may be taken over, once it is stale (its writer crashed)', () => {
+    writeFileSync(`${file}-waiting`, '12345');
+    const long = new Date(Date.now() - STALE_AFTER_MS - 1000);
+    utimesSync(`${file}-waiting`, long, long);
+    const writer = waitingMark(file);
+    expect(writer.otherIsWaiting()).toBe(false);
+    expect(writer.claim()).toBe(true);
+    expect(waitingMark(file).otherIsWaiting()).toBe(true);
+    writer.release();
+  });
+});
