@@ -47,9 +47,17 @@ export const NO_MARK: WaitingMark = {
   release: () => undefined,
 };
 
+/**
+ * How long an answer of `otherIsWaiting` is reused: every write asks, and looking at the file
+ * costs a system call, while a claimant waits whole milliseconds between its own looks anyway.
+ */
+const LOOK_AGAIN_AFTER_MS = 1;
+
 export function waitingMark(databaseFile: string): WaitingMark {
   const path = `${databaseFile}-waiting`;
   let held = false;
+  let lookedAt = -Infinity;
+  let seen = false;
 
   function freshMarkExists(): boolean {
     try {
@@ -83,7 +91,15 @@ export function waitingMark(databaseFile: string): WaitingMark {
   }
 
   return {
-    otherIsWaiting: () => !held && freshMarkExists(),
+    otherIsWaiting() {
+      if (held) return false;
+      const now = performance.now();
+      if (now - lookedAt >= LOOK_AGAIN_AFTER_MS) {
+        seen = freshMarkExists();
+        lookedAt = now;
+      }
+      return seen;
+    },
     claim() {
       if (held) {
         try {
@@ -106,6 +122,7 @@ export function waitingMark(databaseFile: string): WaitingMark {
     release() {
       if (!held) return;
       held = false;
+      lookedAt = -Infinity;
       removeQuietly();
     },
   };
