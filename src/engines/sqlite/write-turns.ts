@@ -71,24 +71,26 @@ export function writeTurns(db: Database.Database, busyTimeoutMs: number, mark: W
   }
 
   async function waitForTurn(waiting: Waiting): Promise<unknown> {
-    let busyTries = 0;
+    let looks = 0;
     for (;;) {
       const now = performance.now();
       const expired = now >= waiting.deadline;
       const waitedLong = now - waiting.calledAt >= CLAIM_AFTER_MS;
       const claimed = waitedLong && mark.claim();
+      looks++;
+      // A writer that waited long looks again as soon as it can: to claim the mark the moment its
+      // holder is done, or, holding it, to take the lock the moment it falls free. The others back
+      // off, so that waiting costs the machine few wake-ups.
+      const next = waitedLong ? FIRST_PAUSE_MS : backoff(looks);
       if (!claimed && !expired && mark.otherIsWaiting()) {
-        // Let the long waiter in, and look again soon: the lock may fall free any moment.
-        await pause(FIRST_PAUSE_MS, waiting.deadline);
+        // Let the long waiter in: the lock is its next.
+        await pause(next, waiting.deadline);
         continue;
       }
       const outcome = attempt(waiting.transaction);
       if (outcome.done) return outcome.value;
       if (expired) throw outcome.busy;
-      busyTries++;
-      // A writer that waited long looks again as soon as it can: to claim the mark the moment its
-      // holder is done, or, holding it, to take the lock the moment it falls free.
-      await pause(waitedLong ? FIRST_PAUSE_MS : backoff(busyTries), waiting.deadline);
+      await pause(next, waiting.deadline);
     }
   }
 
@@ -130,9 +132,9 @@ export function writeTurns(db: Database.Database, busyTimeoutMs: number, mark: W
   };
 }
 
-/** Backoff with jitter after the n-th busy try: up to 1, 2, 4, 8, 8… ms, at least half of that. */
-function backoff(busyTries: number): number {
-  const longest = Math.min(LONGEST_PAUSE_MS, FIRST_PAUSE_MS * 2 ** (busyTries - 1));
+/** Backoff with jitter after the n-th look: up to 1, 2, 4, 8, 8… ms, at least half of that. */
+function backoff(looks: number): number {
+  const longest = Math.min(LONGEST_PAUSE_MS, FIRST_PAUSE_MS * 2 ** (looks - 1));
   return longest / 2 + Math.random() * (longest / 2);
 }
 
