@@ -3,13 +3,14 @@
  * connection waits on a timer, so its event loop keeps running, and its write lands once the lock
  * is free; the busy timeout still ends the wait with the typed error it always had.
  */
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../src/errors.js';
-import { STALE_AFTER_MS, waitingMark } from '../../src/engines/sqlite/waiting-mark.js';
+import { STALE_AFTER_MS, waitingMark, type WaitingMark } from '../../src/engines/sqlite/waiting-mark.js';
+import { writeTurns } from '../../src/engines/sqlite/write-turns.js';
 import { sqliteStore } from '../../src/sqlite.js';
 
 let directory: string;
@@ -145,6 +146,55 @@ describe('a SQLite write waiting for another connection to release the write loc
     expect(error).toBeInstanceOf(StoreUnavailableError);
     expect((error as Error).cause).toMatchObject({ code: 'SQLITE_BUSY' });
     await store.close();
+  });
+});
+
+/** Resolves once `condition` holds, looking every few milliseconds. */
+async function eventually(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 2));
+}
+
+describe('taking turns with other processes', () => {
+  it('a writer that waited long leaves a mark beside the file until its write lands', async () => {
+    const store = sqliteStore({ file });
+    await store.appendToStream('s', [{ name: 'before' }]);
+    const holder = lockHolder();
+    const appended = store.appendToStream('s', [{ name: 'waited' }]);
+
+    await eventually(() => existsSync(`${file}-waiting`));
+    holder.release();
+    expect((await appended).version).toBe(2);
+    expect(existsSync(`${file}-waiting`)).toBe(false);
+    await store.close();
+  });
+
+  it("a writer lets another's long wait go first, even with the lock free", async () => {
+    const db = new Database(file);
+    db.exec('CREATE TABLE turns (taken TEXT)');
+    let otherWaiting = true;
+    const othersMark: WaitingMark = {
+      otherIsWaiting: () => otherWaiting,
+      claim: () => false,
+      release: () => undefined,
+    };
+    const turns = writeTurns(db, 5000, othersMark);
+    const insert = db.transaction(() => {
+      db.prepare("INSERT INTO turns (taken) VALUES ('yes')").run();
+      return 'written';
+    });
+    const events = timeline();
+
+    const answer = turns.run(() => insert.immediate());
+    expect(answer).toBeInstanceOf(Promise);
+    setTimeout(() => {
+      events.note('other writer done');
+      otherWaiting = false;
+    }, 20);
+    expect(await answer).toBe('written');
+    events.note('written');
+    expect(events.order).toEqual(['other writer done', 'written']);
+    turns.stop();
+    db.close();
   });
 });
 
