@@ -12,6 +12,7 @@ import { StoreUnavailableError } from '../../src/errors.js';
 import { STALE_AFTER_MS, waitingMark, type WaitingMark } from '../../src/engines/sqlite/waiting-mark.js';
 import { writeTurns } from '../../src/engines/sqlite/write-turns.js';
 import { sqliteStore } from '../../src/sqlite.js';
+import { startChild } from './child-processes.js';
 
 let directory: string;
 let file: string;
@@ -67,6 +68,29 @@ describe('a SQLite write waiting for another connection to release the write loc
     expect(events.order).toEqual(['timer fired', 'lock released', 'appended']);
     expect(result.version).toBe(2);
     expect((await store.readStream('s')).map((event) => event.name)).toEqual(['before', 'waited']);
+    await store.close();
+  });
+
+  it('keeps the event loop running while another process holds the lock, then lands', async () => {
+    const store = sqliteStore({ file });
+    await store.appendToStream('s', [{ name: 'before' }]);
+    const other = startChild('hold-write-lock.ts', [file]);
+    await other.ready;
+    const events = timeline();
+
+    const appended = store.appendToStream('s', [{ name: 'waited' }]).then((result) => {
+      events.note('appended');
+      return result;
+    });
+    // Only a running event loop fires this timer, and tells the other process to let go.
+    setTimeout(() => {
+      events.note('timer fired');
+      other.go();
+    }, 1);
+
+    expect((await appended).version).toBe(2);
+    expect(await other.result).toEqual({ released: true });
+    expect(events.order).toEqual(['timer fired', 'appended']);
     await store.close();
   });
 
