@@ -87,7 +87,6 @@ function prepareParts(db: Database.Database, file: string): Parts {
 }
 
 function sqliteStorage(db: Database.Database, options: ResolvedSqliteOptions): EngineStorage {
-
   const { file, pollIntervalMs, watchFile, busyTimeoutMs } = options;
   const { append, reads, snapshots, leases } = prepareParts(db, file);
   // Only a file that other connections may write has turns worth being fair about.
