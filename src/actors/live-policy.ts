@@ -194,6 +194,7 @@ export class LivePolicy implements KindPolicy {
       throw error;
     }
     this.#local.acceptStored(stored);
+    this.#feed?.stored(this.#machinery.id, stored);
     logStored(this.#machinery, stored);
   }
 

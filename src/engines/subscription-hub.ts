@@ -42,7 +42,16 @@ export class SubscriptionHub {
       after,
     );
     this.#followers.add(follower);
-    if (this.#followers.size === 1) this.#source.onActiveChange?.(true);
+    if (this.#followers.size === 1) {
+      try {
+        this.#source.onActiveChange?.(true);
+      } catch (error) {
+        // Left in, the follower would make the hub look active for good: the next subscription
+        // would never start the source again, and hear only this store's own appends.
+        this.#followers.delete(follower);
+        throw error;
+      }
+    }
     follower.catchUp();
     return {
       close: async () => {

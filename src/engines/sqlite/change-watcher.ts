@@ -13,7 +13,7 @@
  *   An event is only a hint, for two reasons: it also comes from this connection's own writes and
  *   from checkpoints, which change nothing a subscriber sees; and the log is written before the
  *   commit is visible (the sync and the shared index come after). So each event is confirmed by the
- *   counter, read at once, then every millisecond for 10 ms and less often until about 70 ms
+ *   counter, read at once, then every millisecond for 10 ms and less often until about half a second
  *   after the last event (`SETTLE_DELAYS_MS`). A busy writer makes a reader check at most
  *   about once per millisecond, however many events it raises. A slow safety poll (every
  *   `pollIntervalMs` or `SAFETY_POLL_MS`, whichever is longer) catches anything the OS dropped
@@ -37,12 +37,13 @@ export const DEFAULT_POLL_INTERVAL_MS = 10;
 export const SAFETY_POLL_MS = 500;
 /**
  * After a file-system event, the counter is read at once, then after each of these pauses: every
- * millisecond for 10 ms, then less and less often, until about 70 ms after the event. The event
- * comes when the log is written, before the commit's sync: in a two-process test on a busy
- * 2-vCPU machine (`synchronous: 'full'`), 47% of commits were visible within 1 ms of their event,
- * 98% within 7 ms, all within 15 ms.
+ * millisecond for 10 ms, then less and less often, until about half a second after the event
+ * (where the safety poll takes over). The event comes when the log is written, before the commit's
+ * sync: in a two-process test on a busy 2-vCPU machine (`synchronous: 'full'`), 47% of commits were
+ * visible within 1 ms of their event, 98% within 7 ms, all within 15 ms; a slow disk may take far
+ * longer, and three reads more cost less than a commit heard only at the safety poll.
  */
-const SETTLE_DELAYS_MS = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 4, 8, 16, 32];
+const SETTLE_DELAYS_MS = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 4, 8, 16, 32, 64, 128, 256];
 
 /** How a watcher learns of commits right now: `off` while nobody subscribes (or in memory). */
 export type ChangeWatchMode = 'off' | 'watching' | 'polling';
@@ -132,6 +133,8 @@ export function watchForChanges(options: ChangeWatchOptions): ChangeWatcher {
     }
     const timer = setTimeout(() => {
       check();
+      // The check's error report may have stopped the watcher (a subscriber that closes on error).
+      if (settle?.timer !== timer) return;
       // Even when the counter moved: a later commit whose event came within the millisecond may
       // still be syncing. A few reads more are cheaper than a commit heard at the safety poll.
       settleAfter(step + 1);
