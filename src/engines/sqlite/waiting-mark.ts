@@ -19,6 +19,7 @@
  * file cannot be created (a directory this process may not write), writers simply compete.
  */
 import { closeSync, openSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 /**
  * How long a writer waits for the lock before it asks the others to let it in. Each turn handed
@@ -54,7 +55,8 @@ export const NO_MARK: WaitingMark = {
 const LOOK_AGAIN_AFTER_MS = 1;
 
 export function waitingMark(databaseFile: string): WaitingMark {
-  const path = `${databaseFile}-waiting`;
+  // Absolute, so that a process that changes its directory still looks at the same mark.
+  const path = `${resolve(databaseFile)}-waiting`;
   let held = false;
   let lookedAt = -Infinity;
   let seen = false;
@@ -62,7 +64,8 @@ export function waitingMark(databaseFile: string): WaitingMark {
   function freshMarkExists(): boolean {
     try {
       const stat = statSync(path, { throwIfNoEntry: false });
-      return stat !== undefined && Date.now() - stat.mtimeMs < STALE_AFTER_MS;
+      // A mark dated ahead (the clock stepped back since its writer died) is as stale as an old one.
+      return stat !== undefined && Math.abs(Date.now() - stat.mtimeMs) < STALE_AFTER_MS;
     } catch {
       return false;
     }

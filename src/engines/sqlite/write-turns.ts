@@ -29,6 +29,9 @@ import { CLAIM_AFTER_MS, type WaitingMark } from './waiting-mark.js';
 /** The first pause after a failed try, and the longest: the lock is usually free again within one commit. */
 const FIRST_PAUSE_MS = 1;
 const LONGEST_PAUSE_MS = 8;
+/** How long the holder of the waiting mark looks every millisecond, and how often after that. */
+const EAGER_LOOKS_MS = 50;
+const PATIENT_LOOK_MS = 4;
 
 export interface WriteTurns {
   /**
@@ -53,35 +56,44 @@ type Attempt<T> =
   { readonly done: true; readonly value: T } | { readonly done: false; readonly busy: unknown };
 
 export function writeTurns(db: Database.Database, busyTimeoutMs: number, mark: WaitingMark): WriteTurns {
-  const waitNot = db.prepare('PRAGMA busy_timeout = 0');
-  const waitAsConfigured = db.prepare(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
   const queue: Waiting[] = [];
 
   /** One try: the transaction with SQLite told not to wait; a busy lock is an answer, not an error. */
   function attempt<T>(transaction: () => T): Attempt<T> {
-    waitNot.get();
+    // Run through `db.pragma`, which prepares the statement each time: `busy_timeout` takes effect
+    // when it is prepared, so a statement prepared once would leave the first try of every store
+    // waiting in SQLite's busy handler, its event loop stopped.
+    db.pragma('busy_timeout = 0');
     try {
       return { done: true, value: transaction() };
     } catch (error) {
       if (sqliteCode(error)?.startsWith('SQLITE_BUSY')) return { done: false, busy: error };
       throw error;
     } finally {
-      waitAsConfigured.get();
+      db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     }
   }
 
   async function waitForTurn(waiting: Waiting): Promise<unknown> {
     let looks = 0;
+    let claimedAt: number | undefined;
     for (;;) {
       const now = performance.now();
       const expired = now >= waiting.deadline;
       const waitedLong = now - waiting.calledAt >= CLAIM_AFTER_MS;
       const claimed = waitedLong && mark.claim();
+      if (!claimed) claimedAt = undefined;
+      else claimedAt ??= now;
       looks++;
-      // A writer that waited long looks again as soon as it can: to claim the mark the moment its
-      // holder is done, or, holding it, to take the lock the moment it falls free. The others back
-      // off, so that waiting costs the machine few wake-ups.
-      const next = waitedLong ? FIRST_PAUSE_MS : backoff(looks);
+      // The holder of the mark looks again as soon as it can, to take the lock the moment it falls
+      // free; after a while (the lock's holder is in a long transaction) less often. The others
+      // back off, so that waiting costs the machine few wake-ups.
+      const next =
+        claimedAt === undefined
+          ? backoff(looks)
+          : now - claimedAt < EAGER_LOOKS_MS
+            ? FIRST_PAUSE_MS
+            : PATIENT_LOOK_MS;
       if (!claimed && !expired && mark.otherIsWaiting()) {
         // Let the long waiter in: the lock is its next.
         await pause(next, waiting.deadline);
