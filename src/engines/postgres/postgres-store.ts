@@ -33,8 +33,9 @@ import type { AppendResult, EventStore, StoreOptions } from '../engine.js';
 import { describeValue } from '../describe-value.js';
 import { readOptions, resolveStoreOptions } from '../options.js';
 import { engineStore, type EngineStorage } from '../store-facade.js';
-import { decodeAnswers, encodeGroup } from './append-batch.js';
+import { decodeAnswers, decodeOne, encodeGroup, encodeOne } from './append-batch.js';
 import { appendCallText } from './append-function.js';
+import { appendOneCallText } from './append-one-function.js';
 import { Database, DEFAULT_CONNECTION_RETRY_MS, type PostgresConnection } from './connection.js';
 import { GroupCommit, type AppendAnswer } from './group-commit.js';
 import { loadPgDriver } from './driver.js';
@@ -106,8 +107,15 @@ function postgresStorage(db: Database, names: SchemaNames): EngineStorage {
   const snapshots = postgresSnapshots(db, names);
   const leases = postgresLeases(db, names);
   const appendStatement = { name: `${names.statementPrefix}.append`, text: appendCallText(names) };
+  const appendOneStatement = { name: `${names.statementPrefix}.append1`, text: appendOneCallText(names) };
   const groupCommit = new GroupCommit({
     send: async (group) => {
+      // A group of one append (one writer, or a quiet moment) takes the lean function.
+      const [single] = group;
+      if (group.length === 1 && single !== undefined) {
+        const [row] = await db.query({ ...appendOneStatement, values: encodeOne(single) }, 'append to');
+        return [decodeOne(row)];
+      }
       const [row] = await db.query({ ...appendStatement, values: encodeGroup(group) }, 'append to');
       return decodeAnswers(row?.[0]);
     },
