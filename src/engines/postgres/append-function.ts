@@ -67,6 +67,11 @@ export const AppendStatus = {
 /** SQLSTATEs the function raises for misuse (never for an append's refusal). */
 export const WRONG_ISOLATION_STATE = 'OM001';
 export const MALFORMED_GROUP_STATE = 'OM002';
+/**
+ * The SQLSTATE of the NOTICE the functions send once their transaction holds L: every position
+ * drawn after it is above theirs, so the process may send its next group (see `group-commit.ts`).
+ */
+export const POSITION_LOCK_HELD_STATE = 'OM100';
 
 export function appendFunctionName(names: SchemaNames): string {
   return `${names.quoted}.append_events`;
@@ -117,6 +122,7 @@ SET enable_seqscan = off
 SET enable_bitmapscan = off
 SET enable_hashjoin = off
 SET enable_mergejoin = off
+SET client_min_messages = notice
 AS $function$
 DECLARE
   v_appends integer := coalesce(cardinality(p_slots), 0);
@@ -299,6 +305,8 @@ BEGIN
                 ELSE setval(${sequence}, nextval(${sequence}) + v_accepted - 1) - v_accepted + 1 END
       INTO v_first_position
       FROM pg_advisory_xact_lock(${names.positionLockKey}::bigint);
+    -- Sent at once (the server flushes a notice): the process may send its next group now.
+    RAISE NOTICE 'omniscient: positions drawn' USING ERRCODE = '${POSITION_LOCK_HELD_STATE}';
 
     -- The streams' rows are this transaction's alone until it ends: their locks are held.
     WITH streams_written AS (

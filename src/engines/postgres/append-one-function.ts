@@ -16,7 +16,12 @@
  * and a one-event append draws its position, writes the stream row and the event and notifies in a
  * single statement. Its answer is one row, `(status, value, first position, duplicate id)`.
  */
-import { AppendStatus, MALFORMED_GROUP_STATE, WRONG_ISOLATION_STATE } from './append-function.js';
+import {
+  AppendStatus,
+  MALFORMED_GROUP_STATE,
+  POSITION_LOCK_HELD_STATE,
+  WRONG_ISOLATION_STATE,
+} from './append-function.js';
 import { quoteLiteral, type SchemaNames } from './identifiers.js';
 
 export function appendOneFunctionName(names: SchemaNames): string {
@@ -62,6 +67,7 @@ LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
+SET client_min_messages = notice
 AS $function$
 DECLARE
   v_count integer := coalesce(cardinality(p_ids), 0);
@@ -145,6 +151,8 @@ BEGIN
   END IF;
 
   IF v_count = 1 THEN
+    -- The data and meta are taken out with json_array_elements, which keeps the text as written
+    -- (the -> operator would decode the strings, and refuse a \\u0000 that json keeps).
     -- One statement: L (taken in FROM, before the position is drawn in the select list), the
     -- position, the event, the stream's row (a data-modifying CTE runs even unreferenced) and
     -- its notification. The stream's row is this transaction's alone: its lock is held.
@@ -156,9 +164,9 @@ BEGIN
       ON CONFLICT (stream) DO UPDATE SET version = excluded.version, fencing_term = excluded.fencing_term
     ), event_written AS (
       INSERT INTO ${q}.events (position, id, stream, version, name, data, meta, at)
-      SELECT drawn.position, p_ids[1], p_stream, v_version + 1, p_names[1], p_data -> 0, p_meta -> 0,
+      SELECT drawn.position, p_ids[1], p_stream, v_version + 1, p_names[1], d.value, m.value,
              p_at[1]::timestamptz
-        FROM drawn
+        FROM drawn, json_array_elements(p_data) AS d(value), json_array_elements(p_meta) AS m(value)
       RETURNING position
     )
     SELECT w.position INTO first_position
@@ -167,6 +175,8 @@ BEGIN
        SELECT pg_notify(${channel}, '{"p":' || w.position || ',"v":' || (v_version + 1) || ',' || n.body || '}')
          FROM unnest(p_note_bodies) AS n(body)
      ) AS notified;
+    -- Sent at once (the server flushes a notice): the process may send its next group now.
+    RAISE NOTICE 'omniscient: positions drawn' USING ERRCODE = '${POSITION_LOCK_HELD_STATE}';
     RETURN;
   END IF;
 
@@ -174,6 +184,7 @@ BEGIN
   SELECT setval(${sequence}, nextval(${sequence}) + v_count - 1) - v_count + 1
     INTO first_position
     FROM pg_advisory_xact_lock(${names.positionLockKey}::bigint);
+  RAISE NOTICE 'omniscient: positions drawn' USING ERRCODE = '${POSITION_LOCK_HELD_STATE}';
 
   WITH stream_written AS (
     INSERT INTO ${q}.streams AS st (stream, version, fencing_term)

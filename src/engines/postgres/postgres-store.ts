@@ -34,7 +34,7 @@ import { describeValue } from '../describe-value.js';
 import { readOptions, resolveStoreOptions } from '../options.js';
 import { engineStore, type EngineStorage } from '../store-facade.js';
 import { decodeAnswers, decodeOne, encodeGroup, encodeOne } from './append-batch.js';
-import { appendCallText } from './append-function.js';
+import { appendCallText, POSITION_LOCK_HELD_STATE } from './append-function.js';
 import { appendOneCallText } from './append-one-function.js';
 import { Database, DEFAULT_CONNECTION_RETRY_MS, type PostgresConnection } from './connection.js';
 import { GroupCommit, type AppendAnswer } from './group-commit.js';
@@ -109,14 +109,19 @@ function postgresStorage(db: Database, names: SchemaNames): EngineStorage {
   const appendStatement = { name: `${names.statementPrefix}.append`, text: appendCallText(names) };
   const appendOneStatement = { name: `${names.statementPrefix}.append1`, text: appendOneCallText(names) };
   const groupCommit = new GroupCommit({
-    send: async (group) => {
+    send: async (group, holdsPositionLock) => {
+      const onNotice = (notice: { readonly code?: string }) => {
+        if (notice.code === POSITION_LOCK_HELD_STATE) holdsPositionLock();
+      };
       // A group of one append (one writer, or a quiet moment) takes the lean function.
       const [single] = group;
       if (group.length === 1 && single !== undefined) {
-        const [row] = await db.query({ ...appendOneStatement, values: encodeOne(single) }, 'append to');
+        const statement = { ...appendOneStatement, values: encodeOne(single) };
+        const [row] = await db.queryNoticing(statement, onNotice, 'append to');
         return [decodeOne(row)];
       }
-      const [row] = await db.query({ ...appendStatement, values: encodeGroup(group) }, 'append to');
+      const statement = { ...appendStatement, values: encodeGroup(group) };
+      const [row] = await db.queryNoticing(statement, onNotice, 'append to');
       return decodeAnswers(row?.[0]);
     },
     currentVersion: (stream) => reads.streamVersion(stream),

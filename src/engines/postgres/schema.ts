@@ -77,8 +77,9 @@ ${appendFunctionSql(names)}
   // The append function keeps the fencing term of an append of no events (the function's text is
   // the current one; CREATE OR REPLACE swaps it in place, under the migration's lock).
   (names) => appendFunctionSql(names),
-  // The lean append function, for a group of one append (see append-one-function.ts).
-  (names) => appendOneFunctionSql(names),
+  // The lean append function, for a group of one append (see append-one-function.ts), and both
+  // functions signal with a notice when they hold the position lock (see group-commit.ts).
+  (names) => `${appendFunctionSql(names)}\n${appendOneFunctionSql(names)}`,
 ];
 
 /** The tables the migrations create: a schema at version 0 that holds one of them is not ours. */
