@@ -190,9 +190,9 @@ describeWithPostgres('the lean append function', () => {
       client.on('notification', (message) => heard.push(message.payload ?? ''));
       await client.query(`LISTEN "${names.channel}"`);
       await withAdmin(async (writer) => {
-        await writer.query(appendOneCallText(names), encodeOne(append('lean', ['l1'])));
+        await writer.query(appendOneCallText(names), encodeOne(append('lean', ['l1']), false));
         await writer.query(appendCallText(names), encodeGroup([append('group', ['g1'])]));
-        await writer.query(appendOneCallText(names), encodeOne(append('lean', ['l2', 'l3'])));
+        await writer.query(appendOneCallText(names), encodeOne(append('lean', ['l2', 'l3']), false));
         await writer.query(appendCallText(names), encodeGroup([append('group', ['g2', 'g3'])]));
       });
       while (heard.length < 4) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -221,12 +221,15 @@ describeWithPostgres('the lean append function', () => {
       try {
         await client.query(
           appendOneCallText(schemaNames(store.schema)),
-          encodeOne({
-            stream: 's',
-            events: [{ id: 'x', name: 'a', dataJson: '1', metaJson: '{}', at: new Date().toISOString() }],
-            expected: 'any',
-            fencingTerm: undefined,
-          }),
+          encodeOne(
+            {
+              stream: 's',
+              events: [{ id: 'x', name: 'a', dataJson: '1', metaJson: '{}', at: new Date().toISOString() }],
+              expected: 'any',
+              fencingTerm: undefined,
+            },
+            false,
+          ),
         );
         return undefined;
       } catch (caught) {

@@ -191,7 +191,12 @@ describeWithPostgres('pipelined appends on PostgreSQL', () => {
         EXECUTE FUNCTION "${schema}".wait_for_gate();`);
     await gate.query('SELECT pg_advisory_lock($1::bigint)', [gateKey]);
     const order: string[] = [];
-    const slow = store.appendToStream('slow', [{ name: 'first' }]);
+    // Two appends at once, so a group of two: a lone append with nothing else waiting or in flight
+    // does not say when it holds L (nothing could go early).
+    const slow = Promise.all([
+      store.appendToStream('slow', [{ name: 'first' }]),
+      store.appendToStream('slow', [{ name: 'first_too' }]),
+    ]).then(([first]) => first);
     void slow.then(() => order.push('slow'));
     await waitForLockWaiter(admin, gateKey);
     // The first group commits (and holds L) until the gate opens: the next is sent meanwhile and
@@ -203,10 +208,11 @@ describeWithPostgres('pipelined appends on PostgreSQL', () => {
     const [slowResult, fastResult] = await Promise.all([slow, fast]);
     expect(order).toEqual(['slow', 'fast']);
     expect(slowResult.events[0]?.position).toBe(1);
-    expect(fastResult.events[0]?.position).toBe(2);
+    expect(fastResult.events[0]?.position).toBe(3);
     expect((await store.readAll()).map((event) => [event.stream, event.position])).toEqual([
       ['slow', 1],
-      ['fast', 2],
+      ['slow', 2],
+      ['fast', 3],
     ]);
   });
 
@@ -230,7 +236,10 @@ describeWithPostgres('pipelined appends on PostgreSQL', () => {
         EXECUTE FUNCTION "${schema}".fail_at_gate();`);
     await gate.query('SELECT pg_advisory_lock($1::bigint)', [gateKey]);
     const order: string[] = [];
-    const doomed = store.appendToStream('doomed', [{ name: 'first' }]);
+    const doomed = Promise.all([
+      store.appendToStream('doomed', [{ name: 'first' }]),
+      store.appendToStream('doomed', [{ name: 'first_too' }]),
+    ]);
     void doomed.catch(() => order.push('doomed refused'));
     await waitForLockWaiter(admin, gateKey);
     const next = store.appendToStream('next', [{ name: 'second' }]);
@@ -240,8 +249,8 @@ describeWithPostgres('pipelined appends on PostgreSQL', () => {
     await expect(doomed).rejects.toBeInstanceOf(StoreUnavailableError);
     const stored = await next;
     expect(order).toEqual(['doomed refused', 'next stored']);
-    // The position drawn by the failed group is never used: a gap, which readers never wait for.
-    expect(stored.events[0]?.position).toBe(2);
+    // The positions drawn by the failed group are never used: a gap, which readers never wait for.
+    expect(stored.events[0]?.position).toBe(3);
     expect((await store.readAll()).map((event) => event.stream)).toEqual(['next']);
     expect(await store.listStreams()).toEqual([{ stream: 'next', version: 1 }]);
     // The failed stream is free again.

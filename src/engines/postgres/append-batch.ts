@@ -76,8 +76,11 @@ export function encodeGroup(group: readonly PendingAppend[]): unknown[] {
   ];
 }
 
-/** The lean function's parameters for a group of one append, in the order of `appendOneCallText`. */
-export function encodeOne(append: PendingAppend): unknown[] {
+/**
+ * The lean function's parameters for a group of one append, in the order of `appendOneCallText`;
+ * `signal` asks it to say when it holds the position lock.
+ */
+export function encodeOne(append: PendingAppend, signal: boolean): unknown[] {
   const { events } = append;
   const ids: string[] = [];
   const names: string[] = [];
@@ -103,6 +106,7 @@ export function encodeOne(append: PendingAppend): unknown[] {
     at,
     bodies.map((body) => body.offset),
     bodies.map((body) => body.text),
+    signal,
   ];
 }
 

@@ -33,7 +33,7 @@ export function appendOneCallText(names: SchemaNames): string {
   return (
     `SELECT status, answer, first_position, duplicate FROM ${appendOneFunctionName(names)}(` +
     `$1::text, $2::bigint, $3::bigint, $4::text[], $5::text[], $6::json, $7::json, $8::text[], ` +
-    `$9::integer[], $10::text[])`
+    `$9::integer[], $10::text[], $11::boolean)`
   );
 }
 
@@ -58,6 +58,7 @@ CREATE OR REPLACE FUNCTION ${appendOneFunctionName(names)}(
   p_at text[],              --   ISO-8601
   p_note_offsets integer[], -- per notification: the index of its first event,
   p_note_bodies text[],     --   and its payload after the position and version
+  p_signal boolean,         -- whether to say when L is held (a notice costs a write to the socket)
   OUT status smallint,      -- an AppendStatus
   OUT answer bigint,        -- the value that goes with it (see AppendStatus)
   OUT first_position bigint,
@@ -176,7 +177,9 @@ BEGIN
          FROM unnest(p_note_bodies) AS n(body)
      ) AS notified;
     -- Sent at once (the server flushes a notice): the process may send its next group now.
-    RAISE NOTICE 'omniscient: positions drawn' USING ERRCODE = '${POSITION_LOCK_HELD_STATE}';
+    IF p_signal THEN
+      RAISE NOTICE 'omniscient: positions drawn' USING ERRCODE = '${POSITION_LOCK_HELD_STATE}';
+    END IF;
     RETURN;
   END IF;
 
@@ -184,7 +187,9 @@ BEGIN
   SELECT setval(${sequence}, nextval(${sequence}) + v_count - 1) - v_count + 1
     INTO first_position
     FROM pg_advisory_xact_lock(${names.positionLockKey}::bigint);
-  RAISE NOTICE 'omniscient: positions drawn' USING ERRCODE = '${POSITION_LOCK_HELD_STATE}';
+  IF p_signal THEN
+    RAISE NOTICE 'omniscient: positions drawn' USING ERRCODE = '${POSITION_LOCK_HELD_STATE}';
+  END IF;
 
   WITH stream_written AS (
     INSERT INTO ${q}.streams AS st (stream, version, fencing_term)

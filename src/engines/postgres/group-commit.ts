@@ -73,10 +73,13 @@ export interface GroupCommitOptions {
   /**
    * Calls the append function with a group; rejects with the store's typed errors. Calls
    * `holdsPositionLock` when the server says the group's transaction holds L (it may never say so).
+   * `pipelining` says whether other appends are waiting or in flight: when none are, the server
+   * need not say it, which costs a write to the socket.
    */
   readonly send: (
     group: readonly PendingAppend[],
     holdsPositionLock: () => void,
+    pipelining: boolean,
   ) => Promise<readonly RawAnswer[]>;
   /** The stream's current version, for a conflict found by the unique index rather than the checks. */
   readonly currentVersion: (stream: string) => Promise<number>;
@@ -166,6 +169,8 @@ export class GroupCommit {
 
   #send(group: Queued[]): void {
     const previous = this.#flights.at(-1)?.answered;
+    // A lone append with nothing else waiting or in flight (one writer) has no one to let go early.
+    const pipelining = this.#queue.length > 0 || this.#flights.length > 0;
     const streams = new Set<string>();
     const ids = new Set<string>();
     for (const { append } of group) {
@@ -189,6 +194,7 @@ export class GroupCommit {
     void this.#sendResolvingRaces(
       group.map((queued) => queued.append),
       holdsPositionLock,
+      pipelining,
     )
       .catch((error: unknown) => group.map(() => asError(error)))
       .then(async (answers) => {
@@ -254,18 +260,19 @@ export class GroupCommit {
   async #sendResolvingRaces(
     group: readonly PendingAppend[],
     holdsPositionLock: () => void,
+    pipelining: boolean,
   ): Promise<(AppendAnswer | Error)[]> {
     for (let attempt = 1; ; attempt++) {
       let raw: readonly RawAnswer[];
       try {
-        raw = await this.#options.send(group, holdsPositionLock);
+        raw = await this.#options.send(group, holdsPositionLock, pipelining);
       } catch (error) {
         if (!isUniqueViolation(causeOf(error))) return group.map(() => asError(error));
         if (attempt < MAX_RACE_ATTEMPTS) continue;
         if (group.length > 1) {
           const answers: (AppendAnswer | Error)[] = [];
           for (const append of group) {
-            answers.push(...(await this.#sendResolvingRaces([append], holdsPositionLock)));
+            answers.push(...(await this.#sendResolvingRaces([append], holdsPositionLock, pipelining)));
           }
           return answers;
         }

@@ -109,14 +109,14 @@ function postgresStorage(db: Database, names: SchemaNames): EngineStorage {
   const appendStatement = { name: `${names.statementPrefix}.append`, text: appendCallText(names) };
   const appendOneStatement = { name: `${names.statementPrefix}.append1`, text: appendOneCallText(names) };
   const groupCommit = new GroupCommit({
-    send: async (group, holdsPositionLock) => {
+    send: async (group, holdsPositionLock, pipelining) => {
       const onNotice = (notice: { readonly code?: string }) => {
         if (notice.code === POSITION_LOCK_HELD_STATE) holdsPositionLock();
       };
       // A group of one append (one writer, or a quiet moment) takes the lean function.
       const [single] = group;
       if (group.length === 1 && single !== undefined) {
-        const statement = { ...appendOneStatement, values: encodeOne(single) };
+        const statement = { ...appendOneStatement, values: encodeOne(single, pipelining) };
         const [row] = await db.queryNoticing(statement, onNotice, 'append to');
         return [decodeOne(row)];
       }
