@@ -30,6 +30,11 @@
  *    never find a position below p appear later: `readAll({ after })` skips nothing.
  * 4. NOTIFY payloads enter the server's queue at commit, under L as well, so notifications are
  *    delivered in position order.
+ * 5. Right after taking L, the function raises a NOTICE (`POSITION_LOCK_HELD_STATE`), which the
+ *    server sends at once: from then on, any transaction that draws positions draws them above
+ *    this one's, so the process may send its next group, which makes its checks while this one
+ *    commits and then waits for L (`group-commit.ts`). The notice says nothing about the outcome:
+ *    the transaction may still roll back, leaving unused numbers as in 2.
  *
  * The cost is that appends to the whole store commit one transaction at a time; grouping the
  * appends of each process into one transaction is what keeps that from limiting throughput.
@@ -43,6 +48,9 @@
  * takes L only after all of them: every transaction waits for locks in one global order (stream
  * keys ascending, then L), so no cycle of waits can form. A stream lock also works for a stream
  * that has no row yet. Hash collisions only make two streams share a queue.
+ *
+ * A group of one append goes to a leaner function with the same checks, locks and notifications
+ * (`append-one-function.ts`); the two exclude each other through the same locks.
  *
  * The function assumes READ COMMITTED (each statement sees what committed before it, in
  * particular what the previous holder of a stream lock wrote) and one call per transaction; it

@@ -9,7 +9,8 @@
  * - An append is one call of a server-side function, in one transaction: its expected-version
  *   check, fencing check, retry detection and writes cannot be separated by another writer, and a
  *   failure leaves nothing behind. The appends a process makes at the same time are grouped into
- *   one such call (`group-commit.ts`), each still judged and answered on its own.
+ *   one such call (`group-commit.ts`), each still judged and answered on its own; a group of one
+ *   append calls a leaner function with the same checks (`append-one-function.ts`).
  * - Positions commit in increasing order (`append-function.ts` gives the reasoning), so a reader
  *   following `readAll({ after })` never skips an event, and notifications arrive in position order.
  * - Subscriptions share one LISTEN connection per store and survive its loss (`notifications.ts`).
