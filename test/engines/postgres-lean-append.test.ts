@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 /** A store on a pool that records which append function each call used. */
-function recordingStore(): { store: PostgresEventStore; used: string[] } {
+function recordingStore(schema = freshSchema()): { store: PostgresEventStore; used: string[] } {
   const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 4 });
   pool.on('error', () => undefined);
   pools.push(pool);
@@ -38,7 +38,7 @@ function recordingStore(): { store: PostgresEventStore; used: string[] } {
       return query(...args);
     };
   });
-  const store = postgresStore({ pool }, { schema: freshSchema() });
+  const store = postgresStore({ pool }, { schema });
   opened.push(store);
   return { store, used };
 }
@@ -104,6 +104,35 @@ describeWithPostgres('the lean append function', () => {
     ).rejects.toMatchObject({ eventId: 'taken' });
     expect(await store.streamVersion('b')).toBe(0);
     expect((await store.readAll()).map((event) => event.id)).toEqual(['taken']);
+  });
+
+  it('refuses with DuplicateEventError an id another process stored between the checks and the insert', async () => {
+    const schema = freshSchema();
+    const one = recordingStore(schema);
+    const two = recordingStore(schema);
+    await Promise.all([one.store.ready(), two.store.ready()]);
+    const key = schemaNames(schema).positionLockKey;
+    await withAdmin(async (holder) => {
+      // Holding L lets both lone appends pass their checks before either inserts; the loser's
+      // insert then meets the winner's id in the unique index.
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock($1::bigint)', [key]);
+      const racing = Promise.allSettled([
+        one.store.appendToStream('left', [{ id: 'contested', name: 'claimed', data: 1 }]),
+        two.store.appendToStream('right', [{ id: 'contested', name: 'claimed', data: 1 }]),
+      ]);
+      await waitForPositionLockWaiters(key, 2);
+      await holder.query('COMMIT');
+      const outcomes = await racing;
+      const refused = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
+      expect(refused).toHaveLength(1);
+      expect(refused[0]).toBeInstanceOf(DuplicateEventError);
+      expect(refused[0]).toMatchObject({ eventId: 'contested' });
+    });
+    expect([...one.used, ...two.used].every((fn) => fn === 'lean')).toBe(true);
+    const stored = await one.store.readAll();
+    expect(stored.map((event) => event.id)).toEqual(['contested']);
+    expect(await one.store.listStreams()).toEqual([{ stream: stored[0]?.stream, version: 1 }]);
   });
 
   it('refuses an expected version that does not hold with ConcurrencyError and the actual version', async () => {
@@ -241,3 +270,20 @@ describeWithPostgres('the lean append function', () => {
     expect(error).toMatchObject({ code: 'OM001' });
   });
 });
+
+/** Resolves once `count` sessions wait for the advisory lock with the bigint key `key`. */
+async function waitForPositionLockWaiters(key: string, count: number): Promise<void> {
+  const value = BigInt.asUintN(64, BigInt(key));
+  for (;;) {
+    const waiting = await withAdmin(async (client) => {
+      const { rows } = await client.query<{ waiting: string }>(
+        `SELECT count(*) AS waiting FROM pg_locks
+          WHERE locktype = 'advisory' AND classid = $1::oid AND objid = $2::oid AND objsubid = 1 AND NOT granted`,
+        [String(value >> 32n), String(value & 0xffffffffn)],
+      );
+      return Number(rows[0]?.waiting ?? 0);
+    });
+    if (waiting >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
