@@ -122,11 +122,12 @@ describeWithPostgres('a PostgreSQL schema at version 3', () => {
     const before = postgresStore({ connectionString: POSTGRES_URL }, { schema });
     await before.appendToStream('kept', [{ name: 'happened' }], { fencingTerm: 3 });
     await before.close();
-    // Version 3's function kept no term from an append of no events; without the function at all,
-    // only migration 4 can make the appends below work.
+    // Version 3's function kept no term from an append of no events; without the functions at all,
+    // only migrations 4 (the group function) and 5 (the lean one) can make the appends below work.
     await withAdmin((client) =>
       client.query(
-        `DROP FUNCTION "${schema}".append_events; DELETE FROM "${schema}".migrations WHERE version > 3`,
+        `DROP FUNCTION "${schema}".append_events; DROP FUNCTION "${schema}".append_one;
+         DELETE FROM "${schema}".migrations WHERE version > 3`,
       ),
     );
 
@@ -145,6 +146,15 @@ describeWithPostgres('a PostgreSQL schema at version 3', () => {
         FencedError,
       );
       expect(await store.listStreams()).toEqual([{ stream: 'kept', version: 1 }]);
+      // Two at once go to the group function.
+      await Promise.all([
+        store.appendToStream('kept', [{ name: 'again' }], { fencingTerm: 3 }),
+        store.appendToStream('other', [{ name: 'too' }]),
+      ]);
+      expect(await store.listStreams()).toEqual([
+        { stream: 'kept', version: 2 },
+        { stream: 'other', version: 1 },
+      ]);
     } finally {
       await store.close();
     }
@@ -154,7 +164,7 @@ describeWithPostgres('a PostgreSQL schema at version 3', () => {
       );
       return rows.map((row) => row.version);
     });
-    expect(versions).toEqual([1, 2, 3, 4]);
-    expect(POSTGRES_SCHEMA_VERSION).toBe(4);
+    expect(versions).toEqual([1, 2, 3, 4, 5]);
+    expect(POSTGRES_SCHEMA_VERSION).toBe(5);
   });
 });

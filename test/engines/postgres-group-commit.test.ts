@@ -27,18 +27,25 @@ afterEach(async () => {
   await Promise.all(pools.splice(0).map((pool) => pool.end()));
 });
 
-/** A store on a pool that counts the calls of the append function. */
+/** A store on a pool that counts the calls of the append functions (of groups, and lean). */
 function countingStore(schema = freshSchema()): { store: PostgresEventStore; calls: () => number } {
   const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 4 });
   pool.on('error', () => undefined);
   pools.push(pool);
   let calls = 0;
-  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
-  (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+  const count = (args: unknown[]) => {
     const text = (args[0] as { text?: string } | undefined)?.text ?? '';
-    if (text.includes('append_events')) calls++;
-    return query(...args);
+    if (text.includes('append_events') || text.includes('append_one')) calls++;
   };
+  const wrap = (target: { query: (...args: unknown[]) => unknown }) => {
+    const query = target.query.bind(target);
+    target.query = (...args: unknown[]) => {
+      count(args);
+      return query(...args);
+    };
+  };
+  wrap(pool as unknown as { query: (...args: unknown[]) => unknown });
+  pool.on('connect', (client) => wrap(client as unknown as { query: (...args: unknown[]) => unknown }));
   const store = postgresStore({ pool }, { schema });
   opened.push(store);
   return { store, calls: () => calls };

@@ -77,6 +77,56 @@ export function encodeGroup(group: readonly PendingAppend[]): unknown[] {
 }
 
 /**
+ * The lean function's parameters for a group of one append, in the order of `appendOneCallText`;
+ * `signal` asks it to say when it holds the position lock.
+ */
+export function encodeOne(append: PendingAppend, signal: boolean): unknown[] {
+  const { events } = append;
+  const ids: string[] = [];
+  const names: string[] = [];
+  const data: string[] = [];
+  const meta: string[] = [];
+  const at: string[] = [];
+  for (const event of events) {
+    ids.push(event.id);
+    names.push(event.name);
+    data.push(event.dataJson);
+    meta.push(event.metaJson);
+    at.push(event.at);
+  }
+  const bodies = payloadBodies(append.stream, events);
+  return [
+    append.stream,
+    encodeExpected(append.expected),
+    append.fencingTerm ?? null,
+    ids,
+    names,
+    `[${data.join(',')}]`,
+    `[${meta.join(',')}]`,
+    at,
+    bodies.map((body) => body.offset),
+    bodies.map((body) => body.text),
+    signal,
+  ];
+}
+
+/** The lean function's answer row, `(status, value, first position, duplicate id)`, each as text. */
+export function decodeOne(row: readonly (string | null)[] | undefined): RawAnswer {
+  const [status, value, firstPosition, duplicate] = row ?? [];
+  const number = (text: string | null | undefined): number | null => {
+    if (text === null || text === undefined) return null;
+    const parsed = Number(text);
+    if (!Number.isSafeInteger(parsed)) {
+      throw new StoreUnavailableError(`the append function answered ${JSON.stringify(row)}`);
+    }
+    return parsed;
+  };
+  const code = number(status);
+  if (code === null) throw new StoreUnavailableError(`the append function answered ${JSON.stringify(row)}`);
+  return [code, number(value), number(firstPosition), duplicate ?? null];
+}
+
+/**
  * The function's answer, `[statuses, values, duplicate ids, places, first position]` (one entry
  * per append in each list), as one `[status, value, first position, duplicate id]` per append.
  */

@@ -30,6 +30,11 @@
  *    never find a position below p appear later: `readAll({ after })` skips nothing.
  * 4. NOTIFY payloads enter the server's queue at commit, under L as well, so notifications are
  *    delivered in position order.
+ * 5. Right after taking L, the function raises a NOTICE (`POSITION_LOCK_HELD_STATE`), which the
+ *    server sends at once: from then on, any transaction that draws positions draws them above
+ *    this one's, so the process may send its next group, which makes its checks while this one
+ *    commits and then waits for L (`group-commit.ts`). The notice says nothing about the outcome:
+ *    the transaction may still roll back, leaving unused numbers as in 2.
  *
  * The cost is that appends to the whole store commit one transaction at a time; grouping the
  * appends of each process into one transaction is what keeps that from limiting throughput.
@@ -43,6 +48,9 @@
  * takes L only after all of them: every transaction waits for locks in one global order (stream
  * keys ascending, then L), so no cycle of waits can form. A stream lock also works for a stream
  * that has no row yet. Hash collisions only make two streams share a queue.
+ *
+ * A group of one append goes to a leaner function with the same checks, locks and notifications
+ * (`append-one-function.ts`); the two exclude each other through the same locks.
  *
  * The function assumes READ COMMITTED (each statement sees what committed before it, in
  * particular what the previous holder of a stream lock wrote) and one call per transaction; it
@@ -67,6 +75,11 @@ export const AppendStatus = {
 /** SQLSTATEs the function raises for misuse (never for an append's refusal). */
 export const WRONG_ISOLATION_STATE = 'OM001';
 export const MALFORMED_GROUP_STATE = 'OM002';
+/**
+ * The SQLSTATE of the NOTICE the functions send once their transaction holds L: every position
+ * drawn after it is above theirs, so the process may send its next group (see `group-commit.ts`).
+ */
+export const POSITION_LOCK_HELD_STATE = 'OM100';
 
 export function appendFunctionName(names: SchemaNames): string {
   return `${names.quoted}.append_events`;
@@ -117,6 +130,7 @@ SET enable_seqscan = off
 SET enable_bitmapscan = off
 SET enable_hashjoin = off
 SET enable_mergejoin = off
+SET client_min_messages = notice
 AS $function$
 DECLARE
   v_appends integer := coalesce(cardinality(p_slots), 0);
@@ -299,6 +313,8 @@ BEGIN
                 ELSE setval(${sequence}, nextval(${sequence}) + v_accepted - 1) - v_accepted + 1 END
       INTO v_first_position
       FROM pg_advisory_xact_lock(${names.positionLockKey}::bigint);
+    -- Sent at once (the server flushes a notice): the process may send its next group now.
+    RAISE NOTICE 'omniscient: positions drawn' USING ERRCODE = '${POSITION_LOCK_HELD_STATE}';
 
     -- The streams' rows are this transaction's alone until it ends: their locks are held.
     WITH streams_written AS (

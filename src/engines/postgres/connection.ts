@@ -23,7 +23,7 @@ import type pg from 'pg';
 import { StoreUnavailableError, UsageError } from '../../errors.js';
 import { describeValue } from '../describe-value.js';
 import type { PgDriver } from './driver.js';
-import { isRefusedConnection, isTransient, storeErrorFrom } from './postgres-errors.js';
+import { isRefusedConnection, isTransient, sqlState, storeErrorFrom } from './postgres-errors.js';
 
 /** Where the store's connections come from. */
 export type PostgresConnection =
@@ -136,6 +136,32 @@ export class Database {
   async query(statement: Statement, doing?: string): Promise<TextRow[]> {
     return this.run(async () => {
       return queryText(this.#pool, statement);
+    }, doing);
+  }
+
+  /**
+   * Runs `statement` as `query` does, on one connection of the pool, calling `onNotice` with each
+   * notice the server sends while it runs (before the answer, for a statement that raises one).
+   */
+  async queryNoticing(
+    statement: Statement,
+    onNotice: (notice: { readonly code?: string }) => void,
+    doing?: string,
+  ): Promise<TextRow[]> {
+    return this.run(async () => {
+      const client = await this.#pool.connect();
+      client.on('notice', onNotice);
+      let broken = false;
+      try {
+        return await queryText(client, statement);
+      } catch (error) {
+        // A statement the server refused leaves the connection usable; anything else may not.
+        broken = sqlState(error) === undefined || isTransient(error);
+        throw error;
+      } finally {
+        client.off('notice', onNotice);
+        client.release(broken);
+      }
     }, doing);
   }
 

@@ -9,7 +9,8 @@
  * - An append is one call of a server-side function, in one transaction: its expected-version
  *   check, fencing check, retry detection and writes cannot be separated by another writer, and a
  *   failure leaves nothing behind. The appends a process makes at the same time are grouped into
- *   one such call (`group-commit.ts`), each still judged and answered on its own.
+ *   one such call (`group-commit.ts`), each still judged and answered on its own; a group of one
+ *   append calls a leaner function with the same checks (`append-one-function.ts`).
  * - Positions commit in increasing order (`append-function.ts` gives the reasoning), so a reader
  *   following `readAll({ after })` never skips an event, and notifications arrive in position order.
  * - Subscriptions share one LISTEN connection per store and survive its loss (`notifications.ts`).
@@ -33,8 +34,9 @@ import type { AppendResult, EventStore, StoreOptions } from '../engine.js';
 import { describeValue } from '../describe-value.js';
 import { readOptions, resolveStoreOptions } from '../options.js';
 import { engineStore, type EngineStorage } from '../store-facade.js';
-import { decodeAnswers, encodeGroup } from './append-batch.js';
-import { appendCallText } from './append-function.js';
+import { decodeAnswers, decodeOne, encodeGroup, encodeOne } from './append-batch.js';
+import { appendCallText, POSITION_LOCK_HELD_STATE } from './append-function.js';
+import { appendOneCallText } from './append-one-function.js';
 import { Database, DEFAULT_CONNECTION_RETRY_MS, type PostgresConnection } from './connection.js';
 import { GroupCommit, type AppendAnswer } from './group-commit.js';
 import { loadPgDriver } from './driver.js';
@@ -106,9 +108,21 @@ function postgresStorage(db: Database, names: SchemaNames): EngineStorage {
   const snapshots = postgresSnapshots(db, names);
   const leases = postgresLeases(db, names);
   const appendStatement = { name: `${names.statementPrefix}.append`, text: appendCallText(names) };
+  const appendOneStatement = { name: `${names.statementPrefix}.append1`, text: appendOneCallText(names) };
   const groupCommit = new GroupCommit({
-    send: async (group) => {
-      const [row] = await db.query({ ...appendStatement, values: encodeGroup(group) }, 'append to');
+    send: async (group, holdsPositionLock, pipelining) => {
+      const onNotice = (notice: { readonly code?: string }) => {
+        if (notice.code === POSITION_LOCK_HELD_STATE) holdsPositionLock();
+      };
+      // A group of one append (one writer, or a quiet moment) takes the lean function.
+      const [single] = group;
+      if (group.length === 1 && single !== undefined) {
+        const statement = { ...appendOneStatement, values: encodeOne(single, pipelining) };
+        const [row] = await db.queryNoticing(statement, onNotice, 'append to');
+        return [decodeOne(row)];
+      }
+      const statement = { ...appendStatement, values: encodeGroup(group) };
+      const [row] = await db.queryNoticing(statement, onNotice, 'append to');
       return decodeAnswers(row?.[0]);
     },
     currentVersion: (stream) => reads.streamVersion(stream),

@@ -16,11 +16,12 @@
 import type pg from 'pg';
 import { StoreUnavailableError } from '../../errors.js';
 import { appendFunctionSql } from './append-function.js';
+import { appendOneFunctionSql } from './append-one-function.js';
 import { queryText, type Database } from './connection.js';
 import { leaseMigrationSql, takeOverMigrationSql } from './lease-functions.js';
 import type { SchemaNames } from './identifiers.js';
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** `MIGRATIONS[n]` takes a schema from version n to n + 1. Never edit one that has shipped. */
 const MIGRATIONS: readonly ((names: SchemaNames) => string)[] = [
@@ -76,6 +77,9 @@ ${appendFunctionSql(names)}
   // The append function keeps the fencing term of an append of no events (the function's text is
   // the current one; CREATE OR REPLACE swaps it in place, under the migration's lock).
   (names) => appendFunctionSql(names),
+  // The lean append function, for a group of one append (see append-one-function.ts), and both
+  // functions signal with a notice when they hold the position lock (see group-commit.ts).
+  (names) => `${appendFunctionSql(names)}\n${appendOneFunctionSql(names)}`,
 ];
 
 /** The tables the migrations create: a schema at version 0 that holds one of them is not ours. */
