@@ -38,9 +38,10 @@ export function appendOneCallText(names: SchemaNames): string {
 }
 
 /**
- * The function's text. Its statements are point lookups and inserts by unique key, so its plans
- * do not depend on the tables' sizes; they are still made generic once per connection, as the
- * group function's are, so that no call pays for planning.
+ * The function's text. Its statements are point lookups and inserts by unique key; their plans are
+ * made generic once per connection, as the group function's are, so that no call pays for planning,
+ * and made of index lookups only: a plan chosen while the tables were small and analyzed (a
+ * sequential scan of `events` to check an id, say) must not be kept as they grow.
  */
 export function appendOneFunctionSql(names: SchemaNames): string {
   const q = names.quoted;
@@ -68,6 +69,10 @@ LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
+SET enable_bitmapscan = off
+SET enable_hashjoin = off
+SET enable_mergejoin = off
 SET client_min_messages = notice
 AS $function$
 DECLARE
@@ -83,9 +88,8 @@ BEGIN
     RAISE EXCEPTION 'omniscient appends need the READ COMMITTED isolation level, not %',
       current_setting('transaction_isolation') USING ERRCODE = '${WRONG_ISOLATION_STATE}';
   END IF;
-  -- Data and meta are not counted here (that would parse them once more): an element missing
-  -- there leaves a NULL that the events table refuses.
   IF p_stream IS NULL OR coalesce(cardinality(p_names), 0) <> v_count OR coalesce(cardinality(p_at), 0) <> v_count
+     OR coalesce(json_array_length(p_data), 0) <> v_count OR coalesce(json_array_length(p_meta), 0) <> v_count
      OR coalesce(cardinality(p_note_offsets), 0) <> coalesce(cardinality(p_note_bodies), 0) THEN
     RAISE EXCEPTION 'malformed append: the arrays do not match' USING ERRCODE = '${MALFORMED_GROUP_STATE}';
   END IF;
