@@ -150,8 +150,10 @@ export class Database {
   ): Promise<TextRow[]> {
     return this.run(async () => {
       const client = await this.#pool.connect();
-      client.on('notice', onNotice);
       let broken = false;
+      const onError = () => (broken = true);
+      client.on('error', onError);
+      client.on('notice', onNotice);
       try {
         return await queryText(client, statement);
       } catch (error) {
@@ -160,7 +162,7 @@ export class Database {
         throw error;
       } finally {
         client.off('notice', onNotice);
-        client.release(broken);
+        releaseGuarded(client, onError, broken);
       }
     }, doing);
   }
@@ -170,6 +172,8 @@ export class Database {
     return this.run(async () => {
       const client = await this.#pool.connect();
       let broken = false;
+      const onError = () => (broken = true);
+      client.on('error', onError);
       try {
         return await work(client);
       } catch (error) {
@@ -177,7 +181,7 @@ export class Database {
         throw error;
       } finally {
         // A connection that failed mid-transaction is closed rather than handed to the next caller.
-        client.release(broken);
+        releaseGuarded(client, onError, broken);
       }
     }, doing);
   }
@@ -267,6 +271,17 @@ export class Database {
     this.#ended = true;
     if (this.#ownsPool) await this.#pool.end();
   }
+}
+
+/**
+ * Gives a checked-out connection back. While it was out, an error the server sent between two of
+ * its statements (the connection terminated by an administrator or a restart) came as an `'error'`
+ * event, which the pool listens for only on idle connections: `onError` kept it from crashing the
+ * process, and stays on a broken connection while the pool closes it.
+ */
+function releaseGuarded(client: pg.PoolClient, onError: () => void, broken: boolean): void {
+  if (!broken) client.off('error', onError);
+  client.release(broken);
 }
 
 /** `pg` clients have `ref()` and `unref()` (what the pool's `allowExitOnIdle` uses); its types omit them. */
