@@ -49,6 +49,25 @@ export default {
       to: { path: '^src/', pathNot: ['^src/events/', '^src/errors[.]ts$'] },
     },
     {
+      name: 'cli-reads-through-the-engine-interface',
+      comment:
+        "The omniscient command opens stores through the package entries and reads through EventStore (engine.ts), never an engine's internals or the actor layers.",
+      severity: 'error',
+      from: { path: '^src/cli/' },
+      to: {
+        path: ['^src/(actors|live|leadership|snapshots|subscriptions|testing|conformance)/', '^src/engines/'],
+        pathNot: ['^src/engines/engine[.]ts$'],
+      },
+    },
+    {
+      name: 'nothing-imports-the-cli',
+      comment:
+        'The command sits on top of the library; the library works without it (and without commander).',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/cli/' },
+      to: { path: '^src/cli/' },
+    },
+    {
       name: 'library-never-imports-tests-or-benchmarks',
       severity: 'error',
       from: { path: '^src/' },
