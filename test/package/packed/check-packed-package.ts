@@ -9,6 +9,8 @@
  * - a CommonJS application in TypeScript (`module` `nodenext`, which compiles `import` of an ES
  *   module to `require`).
  *
+ * The `omniscient` command runs from the CommonJS application's install (`npx omniscient`).
+ *
  * In each application `pg` must be absent (an optional peer), and `omniscient-actors/postgres` must
  * fail with the `UsageError` that names it.
  *
@@ -273,6 +275,32 @@ function checkMissingDriver(title: string, app: string, style: 'require' | 'impo
   );
 }
 
+/** The `omniscient` bin as installed: its help, and a listing of a SQLite file the story never made. */
+function checkCommand(app: string, work: string): void {
+  check('the omniscient command runs from the installed package (npx omniscient)', () => {
+    const { stdout } = run('npx', ['--no-install', 'omniscient', '--help'], app);
+    assert(
+      /Usage: omniscient/.test(stdout) && /\bstreams\b/.test(stdout),
+      `npx omniscient --help:\n${stdout}`,
+    );
+    const missing = join(work, 'no-such-store.db');
+    const result = spawnSync(
+      'npx',
+      ['--no-install', 'omniscient', 'streams', '--store', `sqlite:${missing}`],
+      {
+        cwd: app,
+        encoding: 'utf8',
+        env: { ...process.env, NODE_OPTIONS: '' },
+      },
+    );
+    assert(
+      result.status === 3,
+      `a missing store file: expected exit 3, got ${result.status}\n${result.stderr}`,
+    );
+    assert(!existsSync(missing), 'the command created the store file it was asked to read');
+  });
+}
+
 function compile(app: string, name: string, options: Record<string, unknown>): void {
   const config = {
     compilerOptions: {
@@ -308,6 +336,7 @@ function main(): void {
     installInto(commonjs, tarball);
     checkStory('CommonJS (require)', commonjs, 'main.js', 'given.spec.js');
     checkMissingDriver('CommonJS (require)', commonjs, 'require');
+    checkCommand(commonjs, work);
 
     const esm = join(work, 'typescript-esm-app');
     mkdirSync(esm);
