@@ -33,16 +33,45 @@ export function registerTail(program: Command): void {
       .option('--json', 'one stored event per line, as JSON, whole'),
   ).action(async (options: TailOptions) => {
     const target = parseStoreUrl(storeUrlFrom(options.store));
-    const store = await openStore(target);
+    // Listening before the store is open: Ctrl-C while it connects still closes it and exits 0.
+    const stop = stopSignal();
     try {
-      await follow(store, options, describeTarget(target));
+      const store = await openStore(target);
+      try {
+        await follow(store, options, describeTarget(target), stop.stopped, stop.stop);
+      } finally {
+        await store.close();
+      }
     } finally {
-      await store.close();
+      stop.dispose();
     }
   });
 }
 
-async function follow(store: EventStore, options: TailOptions, where: string): Promise<void> {
+/** Resolves `stopped` on SIGINT or SIGTERM (or `stop()`), instead of letting them end the process. */
+function stopSignal(): { stopped: Promise<void>; stop: () => void; dispose: () => void } {
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const onSignal = () => stop();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    stopped,
+    stop,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+async function follow(
+  store: EventStore,
+  options: TailOptions,
+  where: string,
+  stopped: Promise<void>,
+  stop: () => void,
+): Promise<void> {
   const names = options.name === undefined ? undefined : new Set(options.name);
   const wanted = (n: EventNotification) =>
     (names === undefined || names.has(n.name)) &&
@@ -50,8 +79,6 @@ async function follow(store: EventStore, options: TailOptions, where: string): P
   let printed = 0;
   let queue = Promise.resolve();
   let failure: unknown;
-  let stop: () => void = () => undefined;
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
 
   const print = async (notifications: readonly EventNotification[]) => {
     for (const notification of notifications) {
@@ -77,15 +104,10 @@ async function follow(store: EventStore, options: TailOptions, where: string): P
         process.stderr.write(`omniscient: ${error instanceof Error ? error.message : String(error)}\n`),
     },
   );
-  const onSignal = () => stop();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   process.stderr.write(`following ${where}: Ctrl-C to stop\n`);
   try {
     await stopped;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     await subscription.close();
     await queue;
   }
