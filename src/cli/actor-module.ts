@@ -45,7 +45,7 @@ export async function loadActorClass(reference: string, cwd = process.cwd()): Pr
     const found =
       classes.length > 0 ? `its actor classes: ${classes.join(', ')}` : 'it exports no actor class';
     const what =
-      exportName === 'default' ? 'a default export that is an actor class' : `an actor class "${exportName}"`;
+      exportName === 'default' ? 'default export that is an actor class' : `actor class "${exportName}"`;
     throw new ActorModuleError(`--actor: ${file} has no ${what}; ${found}`);
   }
   return candidate;
