@@ -4,11 +4,11 @@
  * has when it runs TypeScript, loaded from there), and the class is its export of that name, or its
  * default export when no name is given. Each way it can fail is a `ActorModuleError` saying what to do.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ActorCore } from '../actors/actor-core.js';
+import { Actor, LiveActor, OneActor, TickActor } from '../index.js';
 import type { ReplayableClass } from './replay.js';
 
 export class ActorModuleError extends Error {
@@ -52,7 +52,10 @@ export async function loadActorClass(reference: string, cwd = process.cwd()): Pr
 }
 
 function isActorClass(value: unknown): value is ReplayableClass {
-  return typeof value === 'function' && value.prototype instanceof ActorCore;
+  return (
+    typeof value === 'function' &&
+    [Actor, LiveActor, OneActor, TickActor].some((kind) => value.prototype instanceof kind)
+  );
 }
 
 let registered = false;
@@ -62,12 +65,8 @@ async function registerTypeScript(cwd: string): Promise<void> {
   if (registered) return;
   let api: string | undefined;
   for (const from of [path.join(cwd, 'package.json'), import.meta.url]) {
-    try {
-      api = createRequire(from).resolve('tsx/esm/api');
-      break;
-    } catch {
-      // Not there: try the next place.
-    }
+    api = tsxEsmApi(from);
+    if (api !== undefined) break;
   }
   if (api === undefined) {
     throw new ActorModuleError(
@@ -77,6 +76,21 @@ async function registerTypeScript(cwd: string): Promise<void> {
   const { register } = (await import(pathToFileURL(api).href)) as { register: () => unknown };
   register();
   registered = true;
+}
+
+/** The ES module entry of tsx's register API, as seen from `from`, if tsx is installed there. */
+function tsxEsmApi(from: string): string | undefined {
+  try {
+    const manifestPath = createRequire(from).resolve('tsx/package.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+      exports?: Record<string, { import?: { default?: string } | string } | undefined>;
+    };
+    const entry = manifest.exports?.['./esm/api']?.import;
+    const file = typeof entry === 'string' ? entry : entry?.default;
+    return file === undefined ? undefined : path.join(path.dirname(manifestPath), file);
+  } catch {
+    return undefined;
+  }
 }
 
 function messageOf(error: unknown): string {

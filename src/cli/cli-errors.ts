@@ -8,7 +8,8 @@
  * | 1    | anything else (a bug, a corrupt row, …)                          |
  * | 2    | bad usage: unknown option or command, bad value, bad store URL    |
  * | 3    | the store is unavailable: down, refused, file missing or not one |
- * | 4    | not found: the stream named does not exist                        |
+ * | 4    | not found: the stream named, or the actor module or class, does not exist |
+ * | 5    | a replay met an event its actor class's handler throws on          |
  */
 import { OmniscientError, StoreUnavailableError, UsageError } from '../errors.js';
 
@@ -18,6 +19,7 @@ export const ExitCode = {
   usage: 2,
   unavailable: 3,
   notFound: 4,
+  handlerFailed: 5,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

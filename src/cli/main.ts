@@ -23,7 +23,8 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   try {
     await buildProgram(packageVersion()).parseAsync([...argv], { from: 'node' });
-    return ExitCode.ok;
+    // A command that finished but has something to report (a replay that met a failing handler).
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Commander has printed the help, the version, or its one-line usage error already.

@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { registerEvents } from './commands/events.js';
+import { registerReplay } from './commands/replay.js';
 import { registerStreams } from './commands/streams.js';
 import { registerTail } from './commands/tail.js';
 
@@ -12,12 +13,17 @@ import { registerTail } from './commands/tail.js';
 export type RegisterCommand = (program: Command) => void;
 
 /** Every command of the program, in the order `--help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [registerStreams, registerEvents, registerTail];
+export const COMMANDS: readonly RegisterCommand[] = [
+  registerStreams,
+  registerEvents,
+  registerTail,
+  registerReplay,
+];
 
 export function buildProgram(version: string): Command {
   const program = new Command('omniscient')
     .description(
-      'Inspect an Omniscient event store: its streams, their events, and events as they are stored.',
+      'Inspect an Omniscient event store: its streams, their events, events as they are stored, and a stream replayed through your actor class.',
     )
     .version(version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'print this help')
@@ -28,7 +34,7 @@ export function buildProgram(version: string): Command {
     });
   program.addHelpText(
     'after',
-    '\nEvery command takes --store <url> (or $OMNISCIENT_STORE): sqlite:./events.db, postgres://user@host/db?schema=omniscient\nExit codes: 0 ok, 1 other failure, 2 bad usage, 3 store unavailable, 4 not found.',
+    '\nEvery command takes --store <url> (or $OMNISCIENT_STORE): sqlite:./events.db, postgres://user@host/db?schema=omniscient\nExit codes: 0 ok, 1 other failure, 2 bad usage, 3 store unavailable, 4 not found, 5 a handler threw in a replay.',
   );
   for (const register of COMMANDS) register(program);
   return program;

@@ -8,12 +8,11 @@
  * would hide the events it covers); each step holds the event and what it changed in the state; an
  * event whose handler throws ends the replay with that event, the error, and the state before it.
  */
-import { createContainer, type Container } from '../container.js';
-import { memoryStore } from '../engines/memory/memory-store.js';
+import { markStoryContainer } from '../actors/story-clock.js';
+import type { EventStore } from '../engines/engine.js';
 import { HandlerError, UsageError } from '../errors.js';
 import type { StoredEvent } from '../events/envelope.js';
-import type { EventStore } from '../engines/engine.js';
-import { markStoryContainer } from '../actors/story-clock.js';
+import { createContainer, memoryStore, type Container } from '../index.js';
 import { stateChanges, type StateChange } from './state-changes.js';
 
 /** What a replay needs of an actor class: the public face every kind has. */

@@ -4,7 +4,7 @@
  * waits for Enter between events; a handler that throws is shown at its event with the state
  * before it (exit 5). The store is only read (see `replay.ts`).
  */
-import { createInterface } from 'node:readline/promises';
+import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { ActorModuleError, loadActorClass } from '../actor-module.js';
 import { CliNotFoundError, ExitCode } from '../cli-errors.js';
@@ -120,16 +120,28 @@ function headline(event: ReplayStep['event']): string {
   return `v${event.version}  ${event.name}  ${event.at}${by}`;
 }
 
-/** Waits for Enter between events; `q` (then Enter), or the end of input, stops. */
+/** Waits for Enter between events; `q` (then Enter), or the end of the input, stops. */
 function stepper(): { next(): Promise<boolean>; close(): void } {
-  const input = createInterface({ input: process.stdin, output: process.stderr });
+  const input = createInterface({ input: process.stdin });
+  const typed: string[] = [];
   let ended = false;
-  input.on('close', () => (ended = true));
+  let waiting: ((line: string | undefined) => void) | undefined;
+  input.on('line', (line) => {
+    if (waiting === undefined) typed.push(line);
+    else waiting(line);
+  });
+  input.on('close', () => {
+    ended = true;
+    waiting?.(undefined);
+  });
   return {
     async next() {
-      if (ended) return false;
-      const answer = await input.question('-- Enter: next event, q: stop -- ').catch(() => 'q');
-      return !ended && answer.trim().toLowerCase() !== 'q';
+      process.stderr.write('-- Enter: next event, q: stop -- ');
+      const line =
+        typed.shift() ??
+        (ended ? undefined : await new Promise<string | undefined>((resolve) => (waiting = resolve)));
+      waiting = undefined;
+      return line !== undefined && line.trim().toLowerCase() !== 'q';
     },
     close: () => input.close(),
   };
