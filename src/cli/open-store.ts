@@ -7,7 +7,9 @@
  *
  * The store URL comes from `--store`, else `OMNISCIENT_STORE`.
  */
+import { existsSync } from 'node:fs';
 import type { EventStore } from '../engines/engine.js';
+import { StoreUnavailableError } from '../errors.js';
 import { postgresStore } from '../postgres.js';
 import { sqliteStore } from '../sqlite.js';
 import { CliUsageError } from './cli-errors.js';
@@ -29,10 +31,14 @@ export function storeUrlFrom(option: string | undefined, env: NodeJS.ProcessEnv 
 /** How long a PostgreSQL call retries a server that went away mid-command before giving up. */
 const POSTGRES_RETRY_MS = 3000;
 
-export async function openStore(target: StoreTarget): Promise<EventStore> {
+export async function openStore(target: StoreTarget, access: 'read' | 'write' = 'read'): Promise<EventStore> {
   if (target.engine === 'sqlite') {
     // `:memory:` cannot be opened read-only: it is empty and private anyway, so nothing is at risk.
-    return sqliteStore({ file: target.file, readonly: target.file !== ':memory:' });
+    // A command that writes (snapshots rebuild) still needs the file to exist: it never makes one.
+    if (access === 'write' && target.file !== ':memory:' && !existsSync(target.file)) {
+      throw new StoreUnavailableError(`the SQLite file ${target.file} does not exist`);
+    }
+    return sqliteStore({ file: target.file, readonly: access === 'read' && target.file !== ':memory:' });
   }
   const store = postgresStore(
     { connectionString: target.connectionString },
@@ -54,8 +60,9 @@ export async function openStore(target: StoreTarget): Promise<EventStore> {
 export async function withStore<T>(
   url: string | undefined,
   work: (store: EventStore) => Promise<T>,
+  access: 'read' | 'write' = 'read',
 ): Promise<T> {
-  const store = await openStore(parseStoreUrl(storeUrlFrom(url)));
+  const store = await openStore(parseStoreUrl(storeUrlFrom(url)), access);
   try {
     return await work(store);
   } finally {

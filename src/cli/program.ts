@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { registerEvents } from './commands/events.js';
 import { registerReplay } from './commands/replay.js';
+import { registerSnapshots } from './commands/snapshots.js';
 import { registerStreams } from './commands/streams.js';
 import { registerTail } from './commands/tail.js';
 
@@ -18,6 +19,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerEvents,
   registerTail,
   registerReplay,
+  registerSnapshots,
 ];
 
 export function buildProgram(version: string): Command {

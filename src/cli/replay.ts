@@ -61,30 +61,10 @@ export async function replayStream(
 ): Promise<Replay> {
   const storedVersion = await source.streamVersion(stream);
   const last = options.to === undefined ? storedVersion : Math.min(options.to, storedVersion);
-  const events: StoredEvent[] = [];
-  while (events.length < last) {
-    const page = await source.readStream(stream, {
-      fromVersion: events.length + 1,
-      limit: Math.min(READ_PAGE, last - events.length),
-    });
-    if (page.length === 0) break;
-    events.push(...page);
-  }
+  const events = await readEvents(source, stream, last);
 
-  const container = replayContainer(actorClass);
-  if (events.length > 0) {
-    await container.store.appendToStream(
-      stream,
-      events.map((event) => ({
-        id: event.id,
-        name: event.name,
-        data: event.data,
-        meta: event.meta,
-        at: event.at,
-      })),
-      { expectedVersion: 0 },
-    );
-  }
+  const container = privateContainer(actorClass, memoryStore());
+  await copyInto(container.store, stream, events);
   const byVersion = new Map(events.map((event) => [event.version, event]));
   const actor = new actorClass(stream, container);
   const initial = structuredClone(actor.state);
@@ -116,11 +96,45 @@ export async function replayStream(
   }
 }
 
+/** The first `last` events of `stream`, read in pages. */
+export async function readEvents(source: EventStore, stream: string, last: number): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  while (events.length < last) {
+    const page = await source.readStream(stream, {
+      fromVersion: events.length + 1,
+      limit: Math.min(READ_PAGE, last - events.length),
+    });
+    if (page.length === 0) break;
+    events.push(...page);
+  }
+  return events;
+}
+
+/** Stores `events` (read from another store) as they are, ids, meta and times included. */
+export async function copyInto(
+  store: EventStore,
+  stream: string,
+  events: readonly StoredEvent[],
+): Promise<void> {
+  if (events.length === 0) return;
+  await store.appendToStream(
+    stream,
+    events.map((event) => ({
+      id: event.id,
+      name: event.name,
+      data: event.data,
+      meta: event.meta,
+      at: event.at,
+    })),
+    { expectedVersion: 0 },
+  );
+}
+
 /**
- * A container on a private memory store, marked as a story's (a TickActor does not tick), with
- * every service the class declares standing in: a replay applies events, it runs no command.
+ * A container on a private store, marked as a story's (a TickActor does not tick), with every
+ * service the class declares standing in: a replay applies events, it runs no command.
  */
-function replayContainer(actorClass: ReplayableClass): Container {
+export function privateContainer(actorClass: ReplayableClass, store: EventStore): Container {
   const services: Record<string, unknown> = {};
   const declared = actorClass.services;
   if (Array.isArray(declared)) {
@@ -128,7 +142,7 @@ function replayContainer(actorClass: ReplayableClass): Container {
       if (typeof name === 'string') services[name] = unavailableService(name);
     }
   }
-  const container = createContainer({ store: memoryStore(), ...services });
+  const container = createContainer({ store, ...services });
   markStoryContainer(container);
   return container;
 }
