@@ -51,12 +51,16 @@ export default {
     {
       name: 'cli-reads-through-the-engine-interface',
       comment:
-        "The omniscient command opens stores through the package entries and reads through EventStore (engine.ts), never an engine's internals or the actor layers; a replay marks its private container as a story's (story-clock.ts), so that no actor ticks in it.",
+        "The omniscient command opens stores through the package entries and reads through EventStore (engine.ts), never an engine's internals or the actor layers; a replay marks its private container as a story's (story-clock.ts), so that no actor ticks in it; snapshots rebuild reads a class's policy as actors do (snapshot-settings.ts).",
       severity: 'error',
       from: { path: '^src/cli/' },
       to: {
         path: ['^src/(actors|live|leadership|snapshots|subscriptions|testing|conformance)/', '^src/engines/'],
-        pathNot: ['^src/engines/engine[.]ts$', '^src/actors/story-clock[.]ts$'],
+        pathNot: [
+          '^src/engines/engine[.]ts$',
+          '^src/actors/story-clock[.]ts$',
+          '^src/snapshots/snapshot-settings[.]ts$',
+        ],
       },
     },
     {

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Actor, LiveActor, OneActor, TickActor } from '../index.js';
+import { messageOf } from '../errors.js';
 import type { ReplayableClass } from './replay.js';
 
 export class ActorModuleError extends Error {
@@ -91,8 +92,4 @@ function tsxEsmApi(from: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -8,6 +8,7 @@
 import type { EventStore, NewSnapshot } from '../engines/engine.js';
 import { HandlerError } from '../errors.js';
 import { memoryStore } from '../index.js';
+import { snapshotSettingsOf } from '../snapshots/snapshot-settings.js';
 import { copyInto, privateContainer, readEvents, type ReplayableClass } from './replay.js';
 
 export type RebuildOutcome =
@@ -16,10 +17,9 @@ export type RebuildOutcome =
   | { readonly kind: 'not its stream' }
   | { readonly kind: 'handler failed'; readonly version: number; readonly error: HandlerError };
 
-/** The class's `snapshotEvery`: 100 unless it sets its own; 0 turns snapshots off. */
+/** The class's `snapshotEvery` (inherited from the library's default), checked as an actor's is. */
 export function snapshotEveryOf(actorClass: ReplayableClass): number {
-  const every = (actorClass as { snapshotEvery?: unknown }).snapshotEvery;
-  return typeof every === 'number' ? every : 100;
+  return snapshotSettingsOf(actorClass).every;
 }
 
 export async function rebuildSnapshot(

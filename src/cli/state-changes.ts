@@ -4,6 +4,7 @@
  * in a large state; the whole state is printed only on request. Understands what actor state may
  * hold (plain objects, arrays, `Map`, `Set`, `Date` and primitives).
  */
+import { truncate } from './format.js';
 
 export interface StateChange {
   readonly path: string;
@@ -90,7 +91,7 @@ export function formatValue(value: unknown, width = 120): string {
       text = String(value);
     }
   }
-  return text.length > width ? `${text.slice(0, width - 1)}…` : text;
+  return truncate(text, width);
 }
 
 /** One line per change: `  path: before → after`, `+ path: value`, `- path: value`. */

@@ -6,6 +6,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
+import { messageOf } from '../../errors.js';
 import { ActorModuleError, loadActorClass } from '../actor-module.js';
 import { CliNotFoundError, ExitCode } from '../cli-errors.js';
 import { compactJson } from '../format.js';
@@ -145,8 +146,4 @@ function stepper(): { next(): Promise<boolean>; close(): void } {
     },
     close: () => input.close(),
   };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
