@@ -95,6 +95,22 @@ export function appendCallText(names: SchemaNames): string {
 }
 
 /**
+ * How both append functions run (this one and the lean `append_one`): their statements' plans made
+ * generic once per connection and of index lookups only, so that a plan made while the tables were
+ * small is never kept as they grow; and their notice of the position lock sent to the client. One
+ * text for both, so the two cannot drift apart.
+ */
+export const APPEND_FUNCTION_SETTINGS = `LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
+SET enable_bitmapscan = off
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+SET client_min_messages = notice`;
+
+/**
  * The function's text. Its statements are few on purpose: each one costs an executor start, and
  * a group runs five (the stream locks, the state, L and the positions, the writes, the
  * notifications), and one more only when an append of no events raises a stream's term;
@@ -122,15 +138,7 @@ CREATE OR REPLACE FUNCTION ${appendFunctionName(names)}(
   p_note_offsets integer[], --   the index in that append of its first event,
   p_note_bodies text[]      --   and its payload after the position and version
 ) RETURNS text
-LANGUAGE plpgsql
-VOLATILE
-SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan
-SET enable_seqscan = off
-SET enable_bitmapscan = off
-SET enable_hashjoin = off
-SET enable_mergejoin = off
-SET client_min_messages = notice
+${APPEND_FUNCTION_SETTINGS}
 AS $function$
 DECLARE
   v_appends integer := coalesce(cardinality(p_slots), 0);

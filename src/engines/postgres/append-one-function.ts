@@ -17,6 +17,7 @@
  * single statement. Its answer is one row, `(status, value, first position, duplicate id)`.
  */
 import {
+  APPEND_FUNCTION_SETTINGS,
   AppendStatus,
   MALFORMED_GROUP_STATE,
   POSITION_LOCK_HELD_STATE,
@@ -65,15 +66,7 @@ CREATE OR REPLACE FUNCTION ${appendOneFunctionName(names)}(
   OUT first_position bigint,
   OUT duplicate text
 )
-LANGUAGE plpgsql
-VOLATILE
-SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan
-SET enable_seqscan = off
-SET enable_bitmapscan = off
-SET enable_hashjoin = off
-SET enable_mergejoin = off
-SET client_min_messages = notice
+${APPEND_FUNCTION_SETTINGS}
 AS $function$
 DECLARE
   v_count integer := coalesce(cardinality(p_ids), 0);
