@@ -49,11 +49,11 @@ export default {
       to: { path: '^src/', pathNot: ['^src/events/', '^src/errors[.]ts$'] },
     },
     {
-      name: 'cli-reads-through-the-engine-interface',
+      name: 'tooling-reads-through-the-engine-interface',
       comment:
-        "The omniscient command opens stores through the package entries and reads through EventStore (engine.ts), never an engine's internals or the actor layers; a replay marks its private container as a story's (story-clock.ts), so that no actor ticks in it; snapshots rebuild reads a class's policy as actors do (snapshot-settings.ts).",
+        "The omniscient command (and the inspection and inspector it runs) opens stores through the package entries and reads through EventStore (engine.ts), never an engine's internals or the actor layers; a replay marks its private container as a story's (story-clock.ts), so that no actor ticks in it; snapshots rebuild reads a class's policy as actors do (snapshot-settings.ts).",
       severity: 'error',
-      from: { path: '^src/cli/' },
+      from: { path: '^src/(cli|inspection|inspector)/' },
       to: {
         path: ['^src/(actors|live|leadership|snapshots|subscriptions|testing|conformance)/', '^src/engines/'],
         pathNot: [
@@ -70,6 +70,21 @@ export default {
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/cli/' },
       to: { path: '^src/cli/' },
+    },
+    {
+      name: 'only-tooling-imports-inspection-and-the-inspector',
+      comment:
+        'Reading a store for people (streams, a replay through a user class, state shown as text) and the web inspector serve the command; the library never needs them (nor their web toolkit).',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(cli|inspection|inspector)/' },
+      to: { path: '^src/(inspection|inspector)/' },
+    },
+    {
+      name: 'inspection-knows-no-front-end',
+      comment: 'What the terminal and the browser share imports neither.',
+      severity: 'error',
+      from: { path: '^src/inspection/' },
+      to: { path: '^src/(cli|inspector)/' },
     },
     {
       name: 'library-never-imports-tests-or-benchmarks',

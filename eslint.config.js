@@ -22,6 +22,29 @@ export default tseslint.config(
     },
   },
   {
+    // The inspector's page runs in the browser, as it is (no build).
+    files: ['src/inspector/page/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'document',
+          'location',
+          'history',
+          'fetch',
+          'URLSearchParams',
+          'EventSource',
+          'FormData',
+          'HTMLInputElement',
+          'HTMLSelectElement',
+          'addEventListener',
+          'removeEventListener',
+          'setTimeout',
+          'clearTimeout',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     // CommonJS files (the package check's CommonJS application) load modules with require().
     files: ['**/*.cjs'],
     languageOptions: {

@@ -34,6 +34,11 @@ export class CliNotFoundError extends Error {
   override readonly name = 'CliNotFoundError';
 }
 
+/** A failure the command can explain in its own words (exit 1), such as a port in use. */
+export class CliFailureError extends Error {
+  override readonly name = 'CliFailureError';
+}
+
 export function exitCodeOf(error: unknown): ExitCodeValue {
   if (error instanceof CliUsageError || error instanceof UsageError) return ExitCode.usage;
   if (error instanceof StoreUnavailableError) return ExitCode.unavailable;
@@ -49,7 +54,8 @@ export function describeError(error: unknown): string {
   if (
     error instanceof OmniscientError ||
     error instanceof CliUsageError ||
-    error instanceof CliNotFoundError
+    error instanceof CliNotFoundError ||
+    error instanceof CliFailureError
   ) {
     return error.message;
   }

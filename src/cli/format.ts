@@ -3,20 +3,15 @@
  * Tables never wrap a row: the last column is cut to the terminal's width (80 columns when the
  * output is not a terminal).
  */
+import { truncate } from '../inspection/text.js';
+
+export { truncate };
 
 /** The width rows are cut to: the terminal's, else `COLUMNS`, else 80. */
 export function outputWidth(stream: NodeJS.WriteStream = process.stdout): number {
   if (stream.isTTY && stream.columns > 0) return stream.columns;
   const columns = Number(process.env['COLUMNS']);
   return Number.isInteger(columns) && columns > 0 ? columns : 80;
-}
-
-/** `text` cut to `width` characters, ending with `…` when cut. */
-export function truncate(text: string, width: number): string {
-  if (width <= 0) return '';
-  const characters = [...text];
-  if (characters.length <= width) return text;
-  return `${characters.slice(0, Math.max(0, width - 1)).join('')}…`;
 }
 
 /** Rows under a header, columns padded to their widest cell, the last column cut to fit `width`. */

@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { registerEvents } from './commands/events.js';
+import { registerInspect } from './commands/inspect.js';
 import { registerReplay } from './commands/replay.js';
 import { registerSnapshots } from './commands/snapshots.js';
 import { registerStreams } from './commands/streams.js';
@@ -20,12 +21,13 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerTail,
   registerReplay,
   registerSnapshots,
+  registerInspect,
 ];
 
 export function buildProgram(version: string): Command {
   const program = new Command('omniscient')
     .description(
-      'Inspect an Omniscient event store: its streams, their events, events as they are stored, and a stream replayed through your actor class.',
+      'Inspect an Omniscient event store: its streams, their events, events as they are stored, a stream replayed through your actor class, and all of it in a web inspector.',
     )
     .version(version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'print this help')

@@ -9,7 +9,7 @@ import type { EventStore, NewSnapshot } from '../engines/engine.js';
 import { HandlerError } from '../errors.js';
 import { memoryStore } from '../index.js';
 import { snapshotSettingsOf } from '../snapshots/snapshot-settings.js';
-import { copyInto, privateContainer, readEvents, type ReplayableClass } from './replay.js';
+import { copyInto, privateContainer, readEvents, type ReplayableClass } from '../inspection/replay-stream.js';
 
 export type RebuildOutcome =
   | { readonly kind: 'saved'; readonly version: number }

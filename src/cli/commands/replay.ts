@@ -7,13 +7,14 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { messageOf } from '../../errors.js';
-import { ActorModuleError, loadActorClass } from '../actor-module.js';
+import { ACTOR_OPTION_HELP, actorClassFrom } from '../actor-option.js';
 import { CliNotFoundError, ExitCode } from '../cli-errors.js';
 import { compactJson } from '../format.js';
 import { withStore } from '../open-store.js';
 import { withCommonOptions, wholeNumber, type CommonOptions } from '../options.js';
-import { replayStream, type Replay, type ReplayStep } from '../replay.js';
-import { formatChanges, formatValue } from '../state-changes.js';
+import { displayChanges, displayValue } from '../../inspection/display-value.js';
+import { replayStream, type Replay, type ReplayStep } from '../../inspection/replay-stream.js';
+import { formatChanges, formatValue } from '../../inspection/state-changes.js';
 
 interface ReplayOptions extends CommonOptions {
   readonly actor: string;
@@ -31,19 +32,13 @@ export function registerReplay(program: Command): void {
         "apply a stream's events one by one through your actor class, showing the state after each",
       )
       .argument('<stream>', 'the stream id (the actor id)')
-      .requiredOption('--actor <module#Class>', 'your actor class: ./path/to/module.ts#ClassName (or .js)')
+      .requiredOption('--actor <module#Class>', ACTOR_OPTION_HELP)
       .option('--to <version>', 'stop after this version', wholeNumber(1))
       .option('--step', 'wait for Enter after each event (q and Enter to stop)')
       .option('--state', 'print the whole state after each event, not only what changed')
       .option('--json', 'one line of JSON per event: the event, what it changed and the state'),
   ).action(async (stream: string, options: ReplayOptions) => {
-    let actorClass;
-    try {
-      actorClass = await loadActorClass(options.actor);
-    } catch (error) {
-      if (error instanceof ActorModuleError) throw new CliNotFoundError(error.message);
-      throw error;
-    }
+    const actorClass = await actorClassFrom(options.actor);
     const replay = await withStore(options.store, async (store) => {
       const result = await replayStream(
         store,
@@ -66,11 +61,15 @@ export function registerReplay(program: Command): void {
 
 function printJson(replay: Replay): void {
   const lines = replay.steps.map((step) =>
-    compactJson({ event: step.event, changes: step.changes, state: step.state }),
+    compactJson({
+      event: step.event,
+      changes: displayChanges(step.changes),
+      state: displayValue(step.state),
+    }),
   );
   if (replay.failure !== undefined) {
     const { event, error, stateBefore } = replay.failure;
-    lines.push(compactJson({ event, failed: messageOf(error), stateBefore }));
+    lines.push(compactJson({ event, failed: messageOf(error), stateBefore: displayValue(stateBefore) }));
   }
   process.stdout.write(lines.map((line) => `${line}\n`).join(''));
 }

@@ -8,11 +8,11 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import type { EventStore } from '../../engines/engine.js';
-import { ActorModuleError, loadActorClass } from '../actor-module.js';
+import { ACTOR_OPTION_HELP, actorClassFrom } from '../actor-option.js';
 import { CliNotFoundError, CliUsageError, ExitCode } from '../cli-errors.js';
 import { withStore } from '../open-store.js';
 import { collect, withCommonOptions } from '../options.js';
-import type { ReplayableClass } from '../replay.js';
+import type { ReplayableClass } from '../../inspection/replay-stream.js';
 import { rebuildSnapshot, snapshotEveryOf } from '../snapshot-rebuild.js';
 
 interface RebuildOptions {
@@ -30,17 +30,11 @@ export function registerSnapshots(program: Command): void {
     snapshots
       .command('rebuild')
       .description('recompute the snapshots of every stream of an actor class')
-      .requiredOption('--actor <module#Class>', 'your actor class: ./path/to/module.ts#ClassName (or .js)')
+      .requiredOption('--actor <module#Class>', ACTOR_OPTION_HELP)
       .option('--stream <id>', 'only this stream, whoever fired its events (repeat for several)', collect)
       .option('--prefix <text>', 'only streams whose id starts with this text'),
   ).action(async (options: RebuildOptions) => {
-    let actorClass: ReplayableClass;
-    try {
-      actorClass = await loadActorClass(options.actor);
-    } catch (error) {
-      if (error instanceof ActorModuleError) throw new CliNotFoundError(error.message);
-      throw error;
-    }
+    const actorClass = await actorClassFrom(options.actor);
     const every = snapshotEveryOf(actorClass);
     if (every === 0) {
       throw new CliUsageError(

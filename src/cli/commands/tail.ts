@@ -13,6 +13,7 @@ import type { StoredEvent } from '../../events/envelope.js';
 import { compactJson, outputWidth, truncate } from '../format.js';
 import { openStore, storeUrlFrom } from '../open-store.js';
 import { collect, withCommonOptions, type CommonOptions } from '../options.js';
+import { stopSignal } from '../stop-signal.js';
 import { describeTarget, parseStoreUrl } from '../store-url.js';
 
 interface TailOptions extends CommonOptions {
@@ -46,23 +47,6 @@ export function registerTail(program: Command): void {
       stop.dispose();
     }
   });
-}
-
-/** Resolves `stopped` on SIGINT or SIGTERM (or `stop()`), instead of letting them end the process. */
-function stopSignal(): { stopped: Promise<void>; stop: () => void; dispose: () => void } {
-  let stop: () => void = () => undefined;
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
-  const onSignal = () => stop();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    stopped,
-    stop,
-    dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
 }
 
 async function follow(

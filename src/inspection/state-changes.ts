@@ -4,7 +4,7 @@
  * in a large state; the whole state is printed only on request. Understands what actor state may
  * hold (plain objects, arrays, `Map`, `Set`, `Date` and primitives).
  */
-import { truncate } from './format.js';
+import { truncate } from './text.js';
 
 export interface StateChange {
   readonly path: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Actor, createContainer, LiveActor, memoryStore, OneActor } from 'omniscient-actors';
-import { replayStream } from '../../src/cli/replay.js';
-import { formatChanges, stateChanges } from '../../src/cli/state-changes.js';
+import { replayStream } from '../../src/inspection/replay-stream.js';
+import { formatChanges, stateChanges } from '../../src/inspection/state-changes.js';
 
 class Wallet extends LiveActor<{ balance: number; history: number[]; owner?: string }> {
   protected override _state: { balance: number; history: number[]; owner?: string } = {

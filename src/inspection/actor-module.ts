@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Actor, LiveActor, OneActor, TickActor } from '../index.js';
 import { messageOf } from '../errors.js';
-import type { ReplayableClass } from './replay.js';
+import type { ReplayableClass } from './replay-stream.js';
 
 export class ActorModuleError extends Error {
   override readonly name = 'ActorModuleError';
