@@ -40,6 +40,8 @@ function writeLocation(place) {
 }
 
 const compact = (value) => (value === undefined ? 'undefined' : JSON.stringify(value));
+/** `2026-11-01T09:00:01.123Z` → `2026-11-01 09:00:01Z`: the whole time is in the tooltip and the detail. */
+const shortTime = (at) => (typeof at === 'string' ? at.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '');
 const pretty = (value) => (value === undefined ? 'undefined' : JSON.stringify(value, null, 2));
 
 function App() {
@@ -293,7 +295,6 @@ function App() {
                 selected=${selected}
                 fresh=${fresh}
                 onSelect=${setSelected}
-                onName=${openName}
                 onOpen=${openEventInStream}
               />`
         }
@@ -308,6 +309,7 @@ function App() {
                 hasPrevious=${index > 0}
                 hasNext=${index >= 0 && index < versions.length - 1}
                 onStep=${step}
+                onName=${openName}
               />`
             : html`<p class="hint">
                 ${view?.kind === 'name' ? 'Pick an event to open it in its stream.' : 'Pick an event to see the state after it.'}
@@ -318,7 +320,7 @@ function App() {
   `;
 }
 
-function Timeline({ view, timeline, selected, fresh, onSelect, onName, onOpen }) {
+function Timeline({ view, timeline, selected, fresh, onSelect, onOpen }) {
   const byName = view.kind === 'name';
   if (timeline.error !== undefined) return html`<p class="error" role="alert">${timeline.error.message}</p>`;
   return html`
@@ -331,15 +333,15 @@ function Timeline({ view, timeline, selected, fresh, onSelect, onName, onOpen })
         <tr>
           ${
             byName
-              ? html`<th>position</th>
-                  <th>stream</th>`
+              ? html`<th class="col-position">position</th>
+                  <th class="col-stream">stream</th>`
               : ''
           }
-          <th>v</th>
-          <th>name</th>
-          <th>at</th>
-          <th>data</th>
-          <th>by</th>
+          <th class="col-version">v</th>
+          <th class="col-name">name</th>
+          <th class="col-at">at</th>
+          <th class="col-data">data</th>
+          <th class="col-by">by</th>
         </tr>
       </thead>
       <tbody>
@@ -354,20 +356,12 @@ function Timeline({ view, timeline, selected, fresh, onSelect, onName, onOpen })
               ${
                 byName
                   ? html`<td class="mono">${event.position}</td>
-                      <td class="mono">${event.stream}</td>`
+                      <td class="mono" title=${event.stream}>${event.stream}</td>`
                   : ''
               }
               <td class="mono">${event.version}</td>
-              <td>
-                <button
-                  class="name-link"
-                  title="Every event with this name"
-                  onClick=${(e) => (e.stopPropagation(), onName(event.name))}
-                >
-                  ${event.name}
-                </button>
-              </td>
-              <td class="mono">${event.at}</td>
+              <td title=${event.name}>${event.name}</td>
+              <td class="mono" title=${event.at}>${shortTime(event.at)}</td>
               <td class="data mono" title=${compact(event.data)}>${compact(event.data)}</td>
               <td>${typeof event.meta?.actor === 'string' ? event.meta.actor : ''}</td>
             </tr>`,
@@ -378,7 +372,7 @@ function Timeline({ view, timeline, selected, fresh, onSelect, onName, onOpen })
   `;
 }
 
-function EventDetail({ event, actor, actors, hasPrevious, hasNext, onStep }) {
+function EventDetail({ event, actor, actors, hasPrevious, hasNext, onStep, onName }) {
   const [state, setState] = useState();
   useEffect(() => {
     if (actor === undefined) return undefined;
@@ -413,6 +407,9 @@ function EventDetail({ event, actor, actors, hasPrevious, hasNext, onStep }) {
       <span class="hint">↑ ↓ to step</span>
     </div>
     <h2 data-testid="detail-title">v${event.version} <code>${event.name}</code></h2>
+    <button class="name-link detail-link" data-testid="same-name" onClick=${() => onName(event.name)}>
+      Every ${event.name} event, across streams →
+    </button>
     <section>
       <h3>Data</h3>
       <pre data-testid="event-data">${pretty(event.data)}</pre>
