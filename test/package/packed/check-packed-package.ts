@@ -156,7 +156,12 @@ function checkContent(files: readonly string[], extracted: string): void {
   check('every built file comes from a source file that ships (no stale build output)', () => {
     const stale = files
       .filter((file) => file.startsWith('dist/'))
-      .map((file) => file.replace(/^dist\//, 'src/').replace(/(\.d)?\.(js|ts)(\.map)?$/, '.ts'))
+      .map((file) =>
+        // The inspector's page ships as it is written; everything else is compiled from TypeScript.
+        file.startsWith('dist/inspector/page/')
+          ? file.replace(/^dist\//, 'src/')
+          : file.replace(/^dist\//, 'src/').replace(/(\.d)?\.(js|ts)(\.map)?$/, '.ts'),
+      )
       .filter((source) => !packed.has(source));
     assert(stale.length === 0, `built files without a source: ${[...new Set(stale)].join(', ')}`);
   });
@@ -298,6 +303,38 @@ function checkCommand(app: string, work: string): void {
       `a missing store file: expected exit 3, got ${result.status}\n${result.stderr}`,
     );
     assert(!existsSync(missing), 'the command created the store file it was asked to read');
+  });
+  check('omniscient inspect serves its page, its toolkit and its data from the installed package', () => {
+    // The server runs until Ctrl-C: a small script starts it, reads from it, and stops it.
+    const script = join(app, 'inspect-check.mjs');
+    writeFileSync(
+      script,
+      `import { spawn } from 'node:child_process';
+const child = spawn('npx', ['--no-install', 'omniscient', 'inspect', '--store', 'sqlite::memory:', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+let out = '';
+const url = await new Promise((resolve, reject) => {
+  child.stdout.on('data', (chunk) => { out += chunk; const found = /http:\\/\\/\\S+/.exec(out); if (found) resolve(found[0]); });
+  child.once('exit', (code) => reject(new Error('inspect exited ' + code + ': ' + out)));
+});
+const answers = {};
+for (const path of ['/', '/app.js', '/vendor/preact.js', '/vendor/preact-hooks.js', '/vendor/htm.js', '/api/streams']) {
+  const response = await fetch(new URL(path, url));
+  answers[path] = [response.status, (await response.text()).length];
+}
+child.kill('SIGINT');
+const code = await new Promise((resolve) => child.once('exit', resolve));
+console.log(JSON.stringify({ answers, code }));
+`,
+    );
+    const { stdout } = run('node', [script], app);
+    const { answers, code } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
+      answers: Record<string, [number, number]>;
+      code: number;
+    };
+    for (const [path, [status, length]] of Object.entries(answers)) {
+      assert(status === 200 && length > 0, `GET ${path}: ${status}, ${length} characters`);
+    }
+    assert(code === 0, `inspect exited ${code} on Ctrl-C`);
   });
 }
 
