@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventStore } from '../../src/engines/engine.js';
+import type { EventStore, NotificationListener, SubscribeOptions } from '../../src/engines/engine.js';
+import { StoreUnavailableError } from '../../src/errors.js';
 import type { StoredEvent } from '../../src/events/envelope.js';
 import { startInspector, type RunningInspector } from '../../src/inspector/inspector-server.js';
 import { postgresStore } from '../../src/postgres.js';
@@ -610,6 +611,55 @@ function inspectorApiSpecs(engine: string, open: () => EventStore): void {
         }
       });
 
+      it('on a resume, the listening frame comes first and names the position it resumes after', async () => {
+        await store.appendToStream('live-resume', [{ name: 'one' }, { name: 'two' }, { name: 'three' }]);
+        const [first] = await store.readStream('live-resume', { fromVersion: 1, toVersion: 1 });
+        const connection = await SseConnection.open(`${base}/api/live?stream=live-resume`, {
+          'Last-Event-ID': String(first?.position),
+        });
+        try {
+          const frames = [await connection.next(), await connection.next(), await connection.next()];
+          expect(
+            frames.map((frame) => [frame?.event, frame?.event === 'stored' ? frame.id : frame?.data]),
+          ).toEqual([
+            ['listening', JSON.stringify({ after: first?.position })],
+            ['stored', String((first?.position ?? 0) + 1)],
+            ['stored', String((first?.position ?? 0) + 2)],
+          ]);
+        } finally {
+          connection.close();
+        }
+      });
+
+      it('after must be digits, as every number of the API: an empty one is no resume point, 1e1 or 0x10 is 400', async () => {
+        await store.appendToStream('live-empty-after', [{ name: 'old' }]);
+        const connection = await SseConnection.open(`${base}/api/live?stream=live-empty-after&after=`);
+        try {
+          expect(connection.status).toBe(200);
+          const before: string[] = [];
+          for (
+            let frame = await connection.next();
+            frame?.event !== 'listening';
+            frame = await connection.next()
+          ) {
+            if (frame === undefined) throw new Error('the stream ended before listening');
+            before.push(
+              frame.event === 'stored' ? (JSON.parse(frame.data) as StoredEvent).name : frame.event,
+            );
+          }
+          await store.appendToStream('live-empty-after', [{ name: 'new' }]);
+          const sent = JSON.parse((await connection.nextOf('stored')).data) as StoredEvent;
+          expect([...before, sent.name]).toEqual(['new']);
+        } finally {
+          connection.close();
+        }
+        for (const after of ['1e1', '0x10', '%207']) {
+          const refused = await SseConnection.open(`${base}/api/live?after=${after}`);
+          refused.close();
+          expect(refused.status, after).toBe(400);
+        }
+      });
+
       it('closing the inspector ends its open live connections, and close() resolves', async () => {
         const own = await startInspector({ store, storeDescription: 'closing', actors: [Ledger], port: 0 });
         const connection = await SseConnection.open(`http://127.0.0.1:${own.port}/api/live`);
@@ -634,6 +684,82 @@ describeWithPostgres('the inspector on PostgreSQL', () => {
   inspectorApiSpecs('PostgreSQL', () =>
     postgresStore({ connectionString: POSTGRES_URL }, { schema: freshSchema() }),
   );
+});
+
+/**
+ * A store whose notifications never carry the event (as a PostgreSQL notification too small for
+ * it), and whose first read of stream `flaky` fails, as a lost connection makes it fail.
+ */
+function withOneFailedRead(store: EventStore): EventStore {
+  let failures = 1;
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'subscribe') {
+        return (listener: NotificationListener, options?: SubscribeOptions) =>
+          target.subscribe(
+            (notifications) =>
+              listener(
+                notifications.map((notification) => ({
+                  stream: notification.stream,
+                  version: notification.version,
+                  position: notification.position,
+                  name: notification.name,
+                })),
+              ),
+            options,
+          );
+      }
+      if (property === 'readStream') {
+        return async (stream: string, range?: Parameters<EventStore['readStream']>[1]) => {
+          if (stream === 'flaky' && failures-- > 0) {
+            throw new StoreUnavailableError('the connection to the store was lost');
+          }
+          return target.readStream(stream, range);
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+describe('live events when a read of the store fails once', () => {
+  let store: EventStore;
+  let inspector: RunningInspector;
+
+  beforeAll(async () => {
+    store = sqliteStore({ file: path.join(folder, 'flaky.db') });
+    inspector = await startInspector({ store: withOneFailedRead(store), storeDescription: 'flaky', port: 0 });
+  });
+  afterAll(async () => {
+    await inspector?.close();
+    await store?.close();
+  });
+
+  it('the event it was reading is not lost: it still reaches a client that reconnects as a browser does', async () => {
+    const url = `http://127.0.0.1:${inspector.port}/api/live?stream=flaky`;
+    let connection = await SseConnection.open(url);
+    await connection.nextOf('listening');
+    await store.appendToStream('flaky', [{ name: 'first' }]);
+    await store.appendToStream('flaky', [{ name: 'second' }]);
+    const received: string[] = [];
+    let lastId: string | undefined;
+    try {
+      // Like EventSource: when the server ends the stream, connect again with the last id seen.
+      while (!received.includes('second')) {
+        const frame = await connection.next();
+        if (frame === undefined) {
+          connection = await SseConnection.open(url, lastId === undefined ? {} : { 'Last-Event-ID': lastId });
+        } else if (frame.event === 'stored') {
+          lastId = frame.id;
+          received.push((JSON.parse(frame.data) as StoredEvent).name);
+        }
+      }
+    } finally {
+      connection.close();
+    }
+    expect(received).toEqual(['first', 'second']);
+  });
 });
 
 describe('the inspector when the store cannot be reached', () => {
