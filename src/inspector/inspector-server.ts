@@ -197,8 +197,12 @@ function inspectorApp(settings: AppSettings): Hono {
   app.get('/api/live', (c) => {
     const stream = c.req.query('stream');
     const names = c.req.queries('name');
-    const resumeFrom = c.req.header('last-event-id') ?? c.req.query('after');
-    const after = resumeFrom === undefined ? undefined : Number(resumeFrom);
+    // An empty one is no resume point (not position 0, which would replay the whole store).
+    const resumeFrom = [c.req.header('last-event-id'), c.req.query('after')].find(
+      (value) => value !== undefined && value !== '',
+    );
+    const after =
+      resumeFrom === undefined ? undefined : /^\d+$/.test(resumeFrom) ? Number(resumeFrom) : Number.NaN;
     if (after !== undefined && !(Number.isSafeInteger(after) && after >= 0)) {
       throw new RequestProblem(400, `after (or Last-Event-ID) must be a whole number, got "${resumeFrom}"`);
     }

@@ -5,11 +5,12 @@
  * connection reconnects by itself with the last id it saw (`Last-Event-ID`), and the subscription
  * starts again after it: nothing stored in between is missed.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { EventNotification, EventStore } from '../engines/engine.js';
 import type { StoredEvent } from '../events/envelope.js';
-import { messageOf } from '../errors.js';
+import { StoreUnavailableError, messageOf } from '../errors.js';
 
 /** A comment line at this interval keeps proxies and the browser from closing an idle stream. */
 const HEARTBEAT_MS = 15_000;
@@ -30,18 +31,29 @@ export function liveEvents(
 ): Response {
   return streamSSE(c, async (sse) => {
     let lastSent = filter.after ?? 0;
-    let queue = Promise.resolve();
+    const trouble = (error: unknown) =>
+      sse.writeSSE({ event: 'trouble', data: JSON.stringify({ error: messageOf(error) }) });
+    // Nothing is sent before `listening`: the events a resume catches up come after it, in order.
+    let opened!: () => void;
+    let queue = new Promise<void>((resolve) => {
+      opened = resolve;
+    });
     const wanted = (n: EventNotification) =>
       (filter.stream === undefined || n.stream === filter.stream) &&
       (filter.names === undefined || filter.names.has(n.name));
+    const stopped = () => sse.aborted || shutdown.aborted;
     const send = async (notifications: readonly EventNotification[]) => {
       for (const notification of notifications) {
-        if (sse.aborted || notification.position <= lastSent) continue;
+        if (stopped() || notification.position <= lastSent) continue;
+        if (wanted(notification)) {
+          const event =
+            notification.event ?? (await readEvent(store, notification, stopped, trouble, shutdown));
+          if (stopped()) return;
+          if (event !== undefined) {
+            await sse.writeSSE({ event: 'stored', id: String(event.position), data: JSON.stringify(event) });
+          }
+        }
         lastSent = notification.position;
-        if (!wanted(notification)) continue;
-        const event = notification.event ?? (await readEvent(store, notification));
-        if (event === undefined) continue;
-        await sse.writeSSE({ event: 'stored', id: String(event.position), data: JSON.stringify(event) });
       }
     };
     const subscription = await store.subscribe(
@@ -49,26 +61,28 @@ export function liveEvents(
         // One batch after another, so events go out in position order however long a read takes.
         queue = queue
           .then(() => send(notifications))
-          .catch(async (error: unknown) => {
-            await sse.writeSSE({ event: 'trouble', data: JSON.stringify({ error: messageOf(error) }) });
-          });
+          .catch(trouble)
+          .catch(() => undefined);
       },
       {
         ...(filter.after === undefined ? {} : { after: filter.after }),
         onError: (error) => {
-          void sse.writeSSE({ event: 'trouble', data: JSON.stringify({ error: messageOf(error) }) });
+          trouble(error).catch(() => undefined);
         },
       },
     );
-    await sse.writeSSE({ event: 'listening', data: JSON.stringify({ after: lastSent }) });
-    const closed = new Promise<void>((resolve) => {
-      sse.onAbort(resolve);
-      if (shutdown.aborted) resolve();
-      else shutdown.addEventListener('abort', () => resolve(), { once: true });
-    });
     const heartbeat = setInterval(() => void sse.write(': still here\n\n'), HEARTBEAT_MS);
     try {
-      await closed;
+      try {
+        await sse.writeSSE({ event: 'listening', data: JSON.stringify({ after: lastSent }) });
+      } finally {
+        opened();
+      }
+      await new Promise<void>((resolve) => {
+        sse.onAbort(resolve);
+        if (shutdown.aborted) resolve();
+        else shutdown.addEventListener('abort', () => resolve(), { once: true });
+      });
     } finally {
       clearInterval(heartbeat);
       await subscription.close();
@@ -77,7 +91,31 @@ export function liveEvents(
   });
 }
 
-async function readEvent(store: EventStore, n: EventNotification): Promise<StoredEvent | undefined> {
-  const [event] = await store.readStream(n.stream, { fromVersion: n.version, toVersion: n.version });
-  return event;
+const FIRST_RETRY_MS = 50;
+const LAST_RETRY_MS = 1000;
+
+/**
+ * The event a notification names, read from the store. A read that fails is reported and tried
+ * again, since skipping it would lose the event for this connection: until it succeeds, the
+ * connection ends, or the store is closed for good (`undefined` then).
+ */
+async function readEvent(
+  store: EventStore,
+  n: EventNotification,
+  stopped: () => boolean,
+  trouble: (error: unknown) => Promise<void>,
+  shutdown: AbortSignal,
+): Promise<StoredEvent | undefined> {
+  for (let wait = FIRST_RETRY_MS; !stopped(); wait = Math.min(wait * 2, LAST_RETRY_MS)) {
+    try {
+      const [event] = await store.readStream(n.stream, { fromVersion: n.version, toVersion: n.version });
+      return event;
+    } catch (error) {
+      if (stopped()) return undefined;
+      await trouble(error);
+      if (error instanceof StoreUnavailableError && error.closed) return undefined;
+      await delay(wait, undefined, { signal: shutdown }).catch(() => undefined);
+    }
+  }
+  return undefined;
 }
