@@ -9,7 +9,13 @@ import type { EventStore, NewSnapshot } from '../engines/engine.js';
 import { HandlerError } from '../errors.js';
 import { memoryStore } from '../index.js';
 import { snapshotSettingsOf } from '../snapshots/snapshot-settings.js';
-import { copyInto, privateContainer, readEvents, type ReplayableClass } from '../inspection/replay-stream.js';
+import {
+  copyInto,
+  makeForReplay,
+  privateContainer,
+  readEvents,
+  type ReplayableClass,
+} from '../inspection/replay-stream.js';
 
 export type RebuildOutcome =
   | { readonly kind: 'saved'; readonly version: number }
@@ -46,7 +52,7 @@ export async function rebuildSnapshot(
   };
   const container = privateContainer(actorClass, capturing);
   await copyInto(inner, stream, events);
-  const actor = new actorClass(stream, container);
+  const actor = makeForReplay(actorClass, stream, container);
   try {
     await actor.Load();
   } catch (error) {

@@ -50,15 +50,32 @@ function postgresTarget(url: string): StoreTarget {
     : { engine: 'postgres', connectionString, schema };
 }
 
-/** The URL without its password, for messages. */
+/** Query parameters of a PostgreSQL address that carry a secret. */
+const SECRET_PARAMETERS = ['password', 'sslpassword'];
+
+/**
+ * The URL without its password, for messages and the inspector's page: the password in
+ * `user:password@` and in a `password=` (or `sslpassword=`) query parameter.
+ */
 export function redact(url: string): string {
   try {
     const parsed = new URL(url);
-    if (parsed.password === '') return url;
-    parsed.password = '***';
-    return parsed.toString();
+    let changed = false;
+    if (parsed.password !== '') {
+      parsed.password = '***';
+      changed = true;
+    }
+    for (const name of SECRET_PARAMETERS) {
+      if (parsed.searchParams.has(name)) {
+        parsed.searchParams.set(name, '***');
+        changed = true;
+      }
+    }
+    return changed ? parsed.toString() : url;
   } catch {
-    return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+    return url
+      .replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@')
+      .replace(/([?&](?:ssl)?password=)[^&#]*/gi, '$1***');
   }
 }
 

@@ -6,9 +6,10 @@
  * - `Map` → `{ "Map": [[key, value], …] }`; `Set` → `{ "Set": [value, …] }`
  * - `Date` → its ISO-8601 text (an invalid date → `"Invalid Date"`)
  * - `bigint` → `"123n"`; `undefined` in an array → `null`, as a property → left out (as JSON does)
+ * - an `Error` → `{ "Error": { "name", "message" } }`; a `RegExp` or `URL` → its text
  * - a function or symbol → its description as text; a cycle → `"[Circular]"`
+ * - a key named `__proto__` stays a key (as it is in the event data that put it there)
  */
-import type { StateChange } from './state-changes.js';
 
 export function displayValue(value: unknown): unknown {
   return convert(value, new Set());
@@ -31,6 +32,8 @@ function convert(value: unknown, seen: Set<object>): unknown {
   }
   if (value === null) return null;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  if (value instanceof Error) return { Error: { name: value.name, message: value.message } };
+  if (value instanceof RegExp || value instanceof URL) return String(value);
   if (seen.has(value)) return '[Circular]';
   seen.add(value);
   try {
@@ -42,20 +45,18 @@ function convert(value: unknown, seen: Set<object>): unknown {
       return value.map((entry) => (entry === undefined ? null : convert(entry, seen)));
     const plain: Record<string, unknown> = {};
     for (const [key, entry] of Object.entries(value)) {
-      if (entry !== undefined) plain[key] = convert(entry, seen);
+      // defineProperty, not assignment: assigning `__proto__` would set the prototype instead.
+      if (entry !== undefined) {
+        Object.defineProperty(plain, key, {
+          value: convert(entry, seen),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
     }
     return plain;
   } finally {
     seen.delete(value);
   }
-}
-
-/** Changes with their values in display form (see `displayValue`). */
-export function displayChanges(changes: readonly StateChange[]): StateChange[] {
-  return changes.map((change) => ({
-    path: change.path,
-    kind: change.kind,
-    ...('before' in change ? { before: displayValue(change.before) } : {}),
-    ...('after' in change ? { after: displayValue(change.after) } : {}),
-  }));
 }

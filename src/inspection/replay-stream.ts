@@ -10,7 +10,7 @@
  */
 import { markStoryContainer } from '../actors/story-clock.js';
 import type { EventStore } from '../engines/engine.js';
-import { HandlerError, UsageError } from '../errors.js';
+import { HandlerError, UsageError, messageOf } from '../errors.js';
 import type { StoredEvent } from '../events/envelope.js';
 import { createContainer, memoryStore, type Container } from '../index.js';
 import { stateChanges, type StateChange } from './state-changes.js';
@@ -66,15 +66,15 @@ export async function replayStream(
   const container = privateContainer(actorClass, memoryStore());
   await copyInto(container.store, stream, events);
   const byVersion = new Map(events.map((event) => [event.version, event]));
-  const actor = new actorClass(stream, container);
-  const initial = structuredClone(actor.state);
+  const actor = makeForReplay(actorClass, stream, container);
+  const initial = copyState(actor.state);
   const steps: ReplayStep[] = [];
   let previous: unknown = initial;
   const stop = actor.OnChange((state, event) => {
     // Only the copied events: an elected kind may store records of its own in the private store.
     const original = event === undefined ? undefined : byVersion.get(event.version);
     if (original === undefined || event?.id !== original.id) return;
-    const copy = structuredClone(state);
+    const copy = copyState(state);
     steps.push({ event: original, changes: stateChanges(previous, copy), state: copy });
     previous = copy;
   });
@@ -145,6 +145,82 @@ export function privateContainer(actorClass: ReplayableClass, store: EventStore)
   const container = createContainer({ store, ...services });
   markStoryContainer(container);
   return container;
+}
+
+/**
+ * The class made as a replay makes it: from the id and the container only. A class whose
+ * constructor needs more (the contract allows extra arguments) is refused with a clear error.
+ */
+export function makeForReplay(
+  actorClass: ReplayableClass,
+  stream: string,
+  container: Container,
+): ReplayableActor {
+  try {
+    return new actorClass(stream, container);
+  } catch (error) {
+    throw new UsageError(
+      `${actorClass.name} cannot be made for a replay: new ${actorClass.name}(id, container) threw "${messageOf(error)}". A replay makes the class from its id and container only: give its other constructor arguments defaults`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * A copy of a state as it is now, for the steps of a replay. `structuredClone` copies what a state
+ * usually holds; a state it cannot copy (one holding a function, say) is copied by hand: plain
+ * objects, arrays, maps, sets and dates deeply, anything else as the same value.
+ */
+export function copyState<T>(state: T): T {
+  try {
+    return structuredClone(state);
+  } catch {
+    return copyByHand(state, new Map()) as T;
+  }
+}
+
+function copyByHand(value: unknown, copies: Map<object, unknown>): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const known = copies.get(value);
+  if (known !== undefined) return known;
+  if (value instanceof Date) return new Date(value.getTime());
+  if (value instanceof Map) {
+    const copy = new Map<unknown, unknown>();
+    copies.set(value, copy);
+    for (const [key, entry] of value) copy.set(copyByHand(key, copies), copyByHand(entry, copies));
+    return copy;
+  }
+  if (value instanceof Set) {
+    const copy = new Set<unknown>();
+    copies.set(value, copy);
+    for (const entry of value) copy.add(copyByHand(entry, copies));
+    return copy;
+  }
+  if (Array.isArray(value)) {
+    const copy: unknown[] = [];
+    copies.set(value, copy);
+    for (const entry of value) copy.push(copyByHand(entry, copies));
+    return copy;
+  }
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) {
+    try {
+      return structuredClone(value);
+    } catch {
+      return value;
+    }
+  }
+  const copy: Record<string, unknown> = Object.create(prototype as object | null) as Record<string, unknown>;
+  copies.set(value, copy);
+  for (const [key, entry] of Object.entries(value)) {
+    Object.defineProperty(copy, key, {
+      value: copyByHand(entry, copies),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return copy;
 }
 
 function unavailableService(name: string): unknown {

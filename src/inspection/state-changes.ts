@@ -4,6 +4,7 @@
  * in a large state; the whole state is printed only on request. Understands what actor state may
  * hold (plain objects, arrays, `Map`, `Set`, `Date` and primitives).
  */
+import { displayValue } from './display-value.js';
 import { truncate } from './text.js';
 
 export interface StateChange {
@@ -49,6 +50,15 @@ export function stateChanges(before: unknown, after: unknown, path = ''): StateC
     return keyedChanges(path, new Map(Object.entries(before)), new Map(Object.entries(after)), (key) =>
       path === '' ? String(key) : `${path}.${String(key)}`,
     );
+  }
+  // Two copies of one value (an Error, a class instance) are different objects: a change only if
+  // they show differently.
+  if (
+    typeof before === 'object' &&
+    typeof after === 'object' &&
+    JSON.stringify(displayValue(before)) === JSON.stringify(displayValue(after))
+  ) {
+    return [];
   }
   return [{ path, kind: 'changed', before, after }];
 }
@@ -107,4 +117,14 @@ export function formatChanges(changes: readonly StateChange[], width = 120): str
         return `  ${path}: ${formatValue(change.before, width)} → ${formatValue(change.after, width)}`;
     }
   });
+}
+
+/** Changes with their values in display form (see `displayValue`). */
+export function displayChanges(changes: readonly StateChange[]): StateChange[] {
+  return changes.map((change) => ({
+    path: change.path,
+    kind: change.kind,
+    ...('before' in change ? { before: displayValue(change.before) } : {}),
+    ...('after' in change ? { after: displayValue(change.after) } : {}),
+  }));
 }

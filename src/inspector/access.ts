@@ -12,7 +12,13 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 
-export const TOKEN_COOKIE = 'omniscient_inspector_token';
+/**
+ * The cookie's name, with the port in it: browsers keep cookies per host, not per port, so two
+ * inspectors on one machine would otherwise overwrite each other's.
+ */
+export function tokenCookie(port: number): string {
+  return `omniscient_inspector_token_${port}`;
+}
 export const TOKEN_PARAMETER = 'token';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -46,6 +52,8 @@ export function hostName(header: string): string {
 export function accessControl(options: {
   readonly loopbackOnly: boolean;
   readonly token: string | undefined;
+  /** The port listened on (known once listening). */
+  readonly port: () => number;
 }): MiddlewareHandler {
   const { loopbackOnly, token } = options;
   return async (c, next) => {
@@ -54,19 +62,21 @@ export function accessControl(options: {
     }
     if (token === undefined) return next();
 
+    const cookie = tokenCookie(options.port());
     const inAddress = c.req.query(TOKEN_PARAMETER);
     if (inAddress !== undefined && c.req.method === 'GET' && sameToken(inAddress, token)) {
-      setCookie(c, TOKEN_COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/' });
+      setCookie(c, cookie, token, { httpOnly: true, sameSite: 'Strict', path: '/' });
       if (!c.req.path.startsWith('/api/')) {
-        // The token leaves the address bar (and the history) once the cookie holds it.
+        // The token leaves the address bar (and the history) once the cookie holds it. One leading
+        // slash only: `//elsewhere/` would be another site's address to a browser.
         const url = new URL(c.req.url);
         url.searchParams.delete(TOKEN_PARAMETER);
-        return c.redirect(`${url.pathname}${url.search}${url.hash}`, 303);
+        return c.redirect(`/${url.pathname.replace(/^\/+/, '')}${url.search}`, 303);
       }
       return next();
     }
     const bearer = /^Bearer (.+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
-    if (sameToken(bearer, token) || sameToken(getCookie(c, TOKEN_COOKIE), token)) return next();
+    if (sameToken(bearer, token) || sameToken(getCookie(c, cookie), token)) return next();
     return c.text(
       'This inspector needs its token: open the address it printed at start (…/?token=…), or send Authorization: Bearer <token>.\n',
       401,

@@ -61,6 +61,11 @@ export class InspectorStartError extends Error {
 export async function startInspector(options: InspectorOptions): Promise<RunningInspector> {
   const host = options.host ?? '127.0.0.1';
   const loopbackOnly = isLoopback(host);
+  if (options.token !== undefined && options.token.trim() === '') {
+    throw new InspectorStartError(
+      'the token is empty: give one with at least one character that is not a space',
+    );
+  }
   const token = options.token ?? (loopbackOnly ? undefined : newToken());
   const actors = options.actors ?? [];
   const names = new Set<string>();
@@ -69,7 +74,15 @@ export async function startInspector(options: InspectorOptions): Promise<Running
     names.add(actor.name);
   }
   const shutdown = new AbortController();
-  const app = inspectorApp({ ...options, actors, loopbackOnly, token, shutdown: shutdown.signal });
+  let listeningPort = 0;
+  const app = inspectorApp({
+    ...options,
+    actors,
+    loopbackOnly,
+    token,
+    shutdown: shutdown.signal,
+    listeningPort: () => listeningPort,
+  });
 
   const server = createAdaptorServer({ fetch: app.fetch, hostname: host });
   const port = await new Promise<number>((resolve, reject) => {
@@ -87,8 +100,9 @@ export async function startInspector(options: InspectorOptions): Promise<Running
       resolve((server.address() as AddressInfo).port),
     );
   });
+  listeningPort = port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  const url = `http://${shownHost}:${port}/${token === undefined ? '' : `?${TOKEN_PARAMETER}=${token}`}`;
+  const url = `http://${shownHost}:${port}/${token === undefined ? '' : `?${TOKEN_PARAMETER}=${encodeURIComponent(token)}`}`;
   return {
     url,
     host,
@@ -109,6 +123,7 @@ interface AppSettings extends InspectorOptions {
   readonly loopbackOnly: boolean;
   readonly token: string | undefined;
   readonly shutdown: AbortSignal;
+  readonly listeningPort: () => number;
 }
 
 class RequestProblem extends Error {
@@ -134,7 +149,14 @@ function inspectorApp(settings: AppSettings): Hono {
     c.header('Content-Security-Policy', page.contentSecurityPolicy);
     if (c.req.path.startsWith('/api/')) c.header('Cache-Control', 'no-store');
   });
-  app.use('*', accessControl({ loopbackOnly: settings.loopbackOnly, token: settings.token }));
+  app.use(
+    '*',
+    accessControl({
+      loopbackOnly: settings.loopbackOnly,
+      token: settings.token,
+      port: settings.listeningPort,
+    }),
+  );
 
   app.get('/api/overview', (c) =>
     c.json({ store: settings.storeDescription, actors: actors.map((actor) => actor.name) }),

@@ -8,12 +8,14 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { EventNotification, EventStore } from '../engines/engine.js';
+import type { EventNotification, EventStore, Subscription } from '../engines/engine.js';
 import type { StoredEvent } from '../events/envelope.js';
 import { StoreUnavailableError, messageOf } from '../errors.js';
 
 /** A comment line at this interval keeps proxies and the browser from closing an idle stream. */
 const HEARTBEAT_MS = 15_000;
+/** How long a browser waits before it connects again after the store could not be followed. */
+const RECONNECT_MS = 3000;
 
 export interface LiveFilter {
   readonly stream?: string;
@@ -56,25 +58,44 @@ export function liveEvents(
         lastSent = notification.position;
       }
     };
-    const subscription = await store.subscribe(
-      (notifications) => {
-        // One batch after another, so events go out in position order however long a read takes.
-        queue = queue
-          .then(() => send(notifications))
-          .catch(trouble)
-          .catch(() => undefined);
-      },
-      {
-        ...(filter.after === undefined ? {} : { after: filter.after }),
-        onError: (error) => {
-          trouble(error).catch(() => undefined);
+    const subscribe = () =>
+      store.subscribe(
+        (notifications) => {
+          // One batch after another, so events go out in position order however long a read takes.
+          queue = queue
+            .then(() => send(notifications))
+            .catch(trouble)
+            .catch(() => undefined);
         },
-      },
-    );
+        {
+          ...(filter.after === undefined ? {} : { after: filter.after }),
+          onError: (error) => {
+            trouble(error).catch(() => undefined);
+          },
+        },
+      );
+    let subscription: Subscription;
+    try {
+      subscription = await subscribe();
+    } catch (error) {
+      // Said to the page, which keeps its connection trying (the browser reconnects after `retry`).
+      await sse.writeSSE({
+        event: 'trouble',
+        data: JSON.stringify({ error: messageOf(error) }),
+        retry: RECONNECT_MS,
+      });
+      return;
+    }
     const heartbeat = setInterval(() => void sse.write(': still here\n\n'), HEARTBEAT_MS);
     try {
       try {
-        await sse.writeSSE({ event: 'listening', data: JSON.stringify({ after: lastSent }) });
+        // With a resume point, `listening` carries it as its id: a browser that reconnects before
+        // any event arrived resumes from there, not from the moment it reconnects.
+        await sse.writeSSE({
+          event: 'listening',
+          data: JSON.stringify({ after: lastSent }),
+          ...(filter.after === undefined ? {} : { id: String(filter.after) }),
+        });
       } finally {
         opened();
       }

@@ -8,9 +8,9 @@
 import type { EventStore } from '../engines/engine.js';
 import type { StoredEvent } from '../events/envelope.js';
 import { messageOf } from '../errors.js';
-import { displayChanges, displayValue } from '../inspection/display-value.js';
+import { displayValue } from '../inspection/display-value.js';
 import { replayStream, type Replay, type ReplayableClass } from '../inspection/replay-stream.js';
-import type { StateChange } from '../inspection/state-changes.js';
+import { displayChanges, type StateChange } from '../inspection/state-changes.js';
 
 const CACHED_STEPS = 2000;
 const CACHED_REPLAYS = 8;

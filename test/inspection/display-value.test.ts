@@ -4,8 +4,8 @@
  * and the state itself left as it was.
  */
 import { describe, expect, it } from 'vitest';
-import { displayChanges, displayValue } from '../../src/inspection/display-value.js';
-import { stateChanges } from '../../src/inspection/state-changes.js';
+import { displayValue } from '../../src/inspection/display-value.js';
+import { displayChanges, stateChanges } from '../../src/inspection/state-changes.js';
 
 /** What reaches the page: the display form through JSON and back. */
 const overTheWire = (value: unknown): unknown => JSON.parse(JSON.stringify(displayValue(value)) ?? 'null');

@@ -122,7 +122,7 @@ describe('omniscient inspect', () => {
     }
   });
 
-  it('refuses a port out of range (2), a missing actor module (4), a store file that does not exist (3)', async () => {
+  it('refuses a port out of range (2), a missing actor module (4), an empty token (2), a store file that does not exist (3)', async () => {
     const port = await runCli(['inspect', '--store', 'sqlite::memory:', '--port', '70000']);
     expect(port.code).toBe(2);
     expect(port.stderr).toContain('at most 65535');
@@ -136,6 +136,10 @@ describe('omniscient inspect', () => {
     ]);
     expect(module.code).toBe(4);
     expect(module.stderr).toContain('no module at');
+
+    const token = await runCli(['inspect', '--store', 'sqlite::memory:', '--token', ' ']);
+    expect(token.code).toBe(2);
+    expect(token.stderr).toContain('--token is empty');
 
     const store = await runCli([
       'inspect',

@@ -5,7 +5,6 @@
  * answer the headers that keep the page from being framed, sniffed or leaking its address.
  * Requests go through `node:http`, which, unlike `fetch`, lets a test name any Host.
  */
-import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,35 +13,7 @@ import type { EventStore } from '../../src/engines/engine.js';
 import { startInspector, type RunningInspector } from '../../src/inspector/inspector-server.js';
 import { sqliteStore } from '../../src/sqlite.js';
 import { Ledger } from './fixtures/ledger.js';
-
-interface Reply {
-  readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: string;
-}
-
-/** A GET to the inspector listening on 127.0.0.1:`port`, with any headers (Host included). */
-function request(port: number, target: string, headers: Record<string, string> = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const outgoing = http.request(
-      { host: '127.0.0.1', port, path: target, method: 'GET', headers, agent: false },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: response.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        response.on('error', reject);
-      },
-    );
-    outgoing.on('error', reject);
-    outgoing.end();
-  });
-}
+import { request, type Reply } from './http-get.js';
 
 function cookiePair(reply: Reply): string {
   const [cookie] = reply.headers['set-cookie'] ?? [];
@@ -187,7 +158,7 @@ describe('bound to 0.0.0.0: a token is made and required', () => {
     const [cookie] = reply.headers['set-cookie'] ?? [];
     expect(cookie).toBeDefined();
     const attributes = (cookie ?? '').split(';').map((part) => part.trim());
-    expect(attributes[0]).toBe(`omniscient_inspector_token=${token}`);
+    expect(attributes[0]).toBe(`omniscient_inspector_token_${inspector.port}=${token}`);
     expect(attributes).toContain('HttpOnly');
     expect(attributes).toContain('SameSite=Strict');
     expect(attributes).toContain('Path=/');
@@ -215,7 +186,7 @@ describe('bound to 0.0.0.0: a token is made and required', () => {
 
     const wrong = await request(inspector.port, '/api/overview', {
       ...at(),
-      Cookie: `omniscient_inspector_token=${token}x`,
+      Cookie: `omniscient_inspector_token_${inspector.port}=${token}x`,
     });
     expect(wrong.status).toBe(401);
   });

@@ -794,4 +794,12 @@ describe('the inspector when the store cannot be reached', () => {
     expect((await getJson(base, '/api/state?stream=ledger-1&version=1')).status).toBe(503);
     expect((await getJson(base, '/api/streams')).status).toBe(503);
   });
+
+  it('/api/live says why it cannot follow the store, then ends (the browser tries again)', async () => {
+    const live = await SseConnection.open(`${base}/api/live`);
+    const trouble = await live.nextOf('trouble');
+    expect(JSON.parse(trouble.data)).toEqual({ error: expect.stringContaining('127.0.0.1:1') });
+    expect(await live.rest()).toEqual([]);
+    live.close();
+  });
 });

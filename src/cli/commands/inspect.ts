@@ -11,7 +11,7 @@ import {
   startInspector,
 } from '../../inspector/inspector-server.js';
 import { ACTOR_OPTION_HELP, actorClassFrom } from '../actor-option.js';
-import { CliFailureError } from '../cli-errors.js';
+import { CliFailureError, CliUsageError } from '../cli-errors.js';
 import { openStore, storeUrlFrom } from '../open-store.js';
 import { collect, withCommonOptions, wholeNumber, type CommonOptions } from '../options.js';
 import { stopSignal } from '../stop-signal.js';
@@ -42,6 +42,9 @@ export function registerInspect(program: Command): void {
     const target = parseStoreUrl(storeUrlFrom(options.store));
     const actors = [];
     for (const reference of options.actor ?? []) actors.push(await actorClassFrom(reference));
+    if (options.token !== undefined && options.token.trim() === '') {
+      throw new CliUsageError('--token is empty: give one with at least one character that is not a space');
+    }
     const token = options.token ?? nonEmpty(process.env[TOKEN_VARIABLE]);
     const stop = stopSignal();
     try {

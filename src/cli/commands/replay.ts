@@ -12,9 +12,9 @@ import { CliNotFoundError, ExitCode } from '../cli-errors.js';
 import { compactJson } from '../format.js';
 import { withStore } from '../open-store.js';
 import { withCommonOptions, wholeNumber, type CommonOptions } from '../options.js';
-import { displayChanges, displayValue } from '../../inspection/display-value.js';
+import { displayValue } from '../../inspection/display-value.js';
 import { replayStream, type Replay, type ReplayStep } from '../../inspection/replay-stream.js';
-import { formatChanges, formatValue } from '../../inspection/state-changes.js';
+import { displayChanges, formatChanges, formatValue } from '../../inspection/state-changes.js';
 
 interface ReplayOptions extends CommonOptions {
   readonly actor: string;

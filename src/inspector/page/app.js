@@ -42,7 +42,30 @@ function writeLocation(place) {
 const compact = (value) => (value === undefined ? 'undefined' : JSON.stringify(value));
 /** `2026-11-01T09:00:01.123Z` → `2026-11-01 09:00:01Z`: the whole time is in the tooltip and the detail. */
 const shortTime = (at) => (typeof at === 'string' ? at.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '');
+const count = (n, noun) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 const pretty = (value) => (value === undefined ? 'undefined' : JSON.stringify(value, null, 2));
+
+/** Events read at a time. */
+const PAGE = 500;
+
+function emptyTimeline(view) {
+  return { view, events: [], version: 0, next: undefined, loading: view !== undefined, error: undefined };
+}
+
+/** Events of one timeline, each once, in order: by version in a stream, by position across streams. */
+function mergeEvents(view, shown, added) {
+  const key = view.kind === 'stream' ? (event) => event.version : (event) => event.position;
+  const byKey = new Map(shown.map((event) => [key(event), event]));
+  for (const event of added) byKey.set(key(event), event);
+  return [...byKey.values()].sort((a, b) => key(a) - key(b));
+}
+
+/** Stream lines, each stream once (the newest line), sorted by id. */
+function mergeStreams(shown, added) {
+  const byId = new Map(shown.map((line) => [line.stream, line]));
+  for (const line of added) byId.set(line.stream, line);
+  return [...byId.values()].sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0));
+}
 
 function App() {
   const initial = useRef(readLocation()).current;
@@ -51,6 +74,7 @@ function App() {
   const [actor, setActor] = useState(initial.actor);
   const [search, setSearch] = useState('');
   const [streams, setStreams] = useState({ streams: [], next: undefined });
+  const [streamsProblem, setStreamsProblem] = useState();
   const [view, setView] = useState(
     initial.name !== undefined
       ? { kind: 'name', name: initial.name }
@@ -58,15 +82,20 @@ function App() {
         ? { kind: 'stream', id: initial.stream }
         : undefined,
   );
-  const [timeline, setTimeline] = useState({ events: [], version: 0, loading: false });
+  const [timeline, setTimeline] = useState(emptyTimeline(view));
   const [selected, setSelected] = useState(initial.version);
   const [fresh, setFresh] = useState(new Set());
   const [live, setLive] = useState(true);
   const [connected, setConnected] = useState(false);
+  const [liveProblem, setLiveProblem] = useState();
   const viewRef = useRef(view);
   viewRef.current = view;
   const searchRef = useRef(search);
   searchRef.current = search;
+  const timelineRef = useRef(timeline);
+  timelineRef.current = timeline;
+  const selectedRef = useRef(selected);
+  selectedRef.current = selected;
 
   useEffect(() => {
     api('overview')
@@ -83,40 +112,81 @@ function App() {
     api('streams', { search: text, after, limit: 200 })
       .then((answer) => {
         if (text !== searchRef.current) return;
+        setStreamsProblem(undefined);
         setStreams((current) => ({
-          streams: after === undefined ? answer.streams : [...current.streams, ...answer.streams],
+          // A stream heard live may also come in a later page: each is listed once.
+          streams: after === undefined ? answer.streams : mergeStreams(current.streams, answer.streams),
           next: answer.next,
         }));
       })
-      .catch(setProblem);
+      .catch((error) => {
+        if (text === searchRef.current) setStreamsProblem(error);
+      });
   }, []);
   useEffect(() => {
     const timer = setTimeout(() => loadStreams(search), 150);
     return () => clearTimeout(timer);
   }, [search, loadStreams]);
 
-  const loadTimeline = useCallback(async (target) => {
-    if (target === undefined) return;
-    setTimeline((current) => ({ ...current, loading: true }));
-    try {
-      if (target.kind === 'stream') {
-        const answer = await api('stream', { id: target.id });
-        if (viewRef.current !== target) return;
-        setTimeline({ events: answer.events, version: answer.version, loading: false });
-        setSelected((current) => current ?? answer.events[0]?.version);
-      } else {
-        const answer = await api('events', { name: target.name, limit: 500 });
-        if (viewRef.current !== target) return;
-        setTimeline({ events: answer.events, version: 0, loading: false, next: answer.next });
-      }
-      setProblem(undefined);
-    } catch (error) {
-      if (viewRef.current === target) setTimeline({ events: [], version: 0, loading: false, error });
-    }
+  /** Adds events read or heard to the timeline of `target`, if it is still the one shown. */
+  const addToTimeline = useCallback((target, events, facts = {}) => {
+    if (viewRef.current !== target) return;
+    setTimeline((current) => {
+      const base = current.view === target ? current : emptyTimeline(target);
+      return {
+        ...base,
+        ...facts,
+        events: mergeEvents(target, base.events, events),
+        loading: false,
+        error: undefined,
+      };
+    });
   }, []);
+
+  /**
+   * Reads the timeline of `target` from where what is shown ends (from its start when nothing
+   * is), page after page, until the event `upTo` (or one page) is in. Reading again never drops
+   * an event heard live meanwhile: what is read is merged with what is shown.
+   */
+  const readTimeline = useCallback(
+    async (target, upTo = 0) => {
+      if (target === undefined) return;
+      try {
+        const shown = timelineRef.current.view === target ? timelineRef.current : emptyTimeline(target);
+        if (target.kind === 'name') {
+          const answer = await api('events', {
+            name: target.name,
+            after: shown.events.at(-1)?.position ?? 0,
+            limit: PAGE,
+          });
+          addToTimeline(target, answer.events, { next: answer.next });
+          return;
+        }
+        let last = shown.events.at(-1)?.version ?? 0;
+        for (;;) {
+          const answer = await api('stream', { id: target.id, from: last + 1, limit: PAGE });
+          addToTimeline(target, answer.events, { version: answer.version });
+          if (viewRef.current !== target) return;
+          last = answer.events.at(-1)?.version ?? last;
+          if (answer.events.length === 0 || last >= answer.version || last >= upTo) break;
+        }
+        setSelected((current) => current ?? 1);
+      } catch (error) {
+        if (viewRef.current === target) {
+          setTimeline((current) => ({
+            ...(current.view === target ? current : emptyTimeline(target)),
+            loading: false,
+            error,
+          }));
+        }
+      }
+    },
+    [addToTimeline],
+  );
   useEffect(() => {
-    loadTimeline(view);
-  }, [view, loadTimeline]);
+    setTimeline(emptyTimeline(view));
+    readTimeline(view, selectedRef.current ?? 0);
+  }, [view, readTimeline]);
 
   useEffect(() => {
     if (view?.kind === 'stream') writeLocation({ stream: view.id, version: selected, actor });
@@ -127,52 +197,56 @@ function App() {
   useEffect(() => {
     if (!live) {
       setConnected(false);
+      setLiveProblem(undefined);
       return undefined;
     }
     const source = new EventSource('/api/live');
     source.addEventListener('listening', () => {
       setConnected(true);
-      // Whatever was stored while (re)connecting is read again: nothing falls between the two.
-      loadTimeline(viewRef.current);
+      setLiveProblem(undefined);
+      // Whatever was stored while (re)connecting or paused is read again: nothing falls between.
+      loadStreams(searchRef.current);
+      readTimeline(viewRef.current);
+    });
+    source.addEventListener('trouble', (message) => {
+      setLiveProblem(JSON.parse(message.data).error);
     });
     source.addEventListener('error', () => setConnected(false));
     source.addEventListener('stored', (message) => {
       const event = JSON.parse(message.data);
       setStreams((current) => {
         const line = { stream: event.stream, version: event.version, lastEventAt: event.at };
-        const index = current.streams.findIndex((each) => each.stream === event.stream);
-        if (index >= 0) {
-          const copy = current.streams.slice();
-          copy[index] = line;
-          return { ...current, streams: copy };
+        if (current.streams.some((each) => each.stream === event.stream)) {
+          return {
+            ...current,
+            streams: current.streams.map((each) => (each.stream === event.stream ? line : each)),
+          };
         }
+        // A new stream joins the list if it matches the search; the pages read later are merged
+        // with it, each stream listed once.
         if (!event.stream.includes(searchRef.current)) return current;
-        const copy = [...current.streams, line].sort((a, b) =>
-          a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0,
-        );
-        return { ...current, streams: copy };
+        return { ...current, streams: mergeStreams(current.streams, [line]) };
       });
       const target = viewRef.current;
       const belongs =
         (target?.kind === 'stream' && target.id === event.stream) ||
         (target?.kind === 'name' && target.name === event.name);
       if (!belongs) return;
-      setTimeline((current) => {
-        if (current.events.some((each) => each.id === event.id)) return current;
-        if (target.kind === 'stream' && event.version !== current.version + 1) {
-          loadTimeline(target);
-          return current;
-        }
-        return {
-          ...current,
-          events: [...current.events, event],
-          version: Math.max(current.version, event.version),
-        };
-      });
+      const shown = timelineRef.current;
+      if (target.kind === 'stream') {
+        const last = shown.view === target ? (shown.events.at(-1)?.version ?? 0) : 0;
+        // Only next to what is shown: past an unread gap, the count grows and "More" reads it.
+        if (event.version === last + 1)
+          addToTimeline(target, [event], { version: Math.max(shown.version, event.version) });
+        else if (event.version > last)
+          setTimeline((current) => ({ ...current, version: Math.max(current.version, event.version) }));
+      } else if (shown.next === undefined) {
+        addToTimeline(target, [event]);
+      }
       setFresh((current) => new Set(current).add(event.id));
     });
     return () => source.close();
-  }, [live, loadTimeline]);
+  }, [live, loadStreams, readTimeline, addToTimeline]);
 
   const openStream = (id) => {
     setSelected(undefined);
@@ -191,12 +265,18 @@ function App() {
 
   const versions = view?.kind === 'stream' ? timeline.events.map((event) => event.version) : [];
   const index = versions.indexOf(selected);
+  const unread = view?.kind === 'stream' && versions.length < timeline.version;
   const step = useCallback(
     (delta) => {
       const next = versions[index + delta];
       if (next !== undefined) setSelected(next);
+      else if (delta > 0 && index === versions.length - 1 && unread) {
+        // Past the last event read: read the next page, and go on to the next event.
+        const version = selected + 1;
+        readTimeline(view, version).then(() => setSelected(version));
+      }
     },
-    [versions, index],
+    [versions, index, unread, selected, view, readTimeline],
   );
   useEffect(() => {
     const onKey = (key) => {
@@ -239,6 +319,7 @@ function App() {
         >
           <span class="dot"></span>${live ? (connected ? 'Live' : 'Connecting…') : 'Paused'}
         </button>
+        ${live && liveProblem !== undefined && html`<span class="error live-problem" role="alert" title=${liveProblem}>Live: ${liveProblem}</span>`}
       </header>
       <aside>
         <input
@@ -250,6 +331,7 @@ function App() {
           onInput=${(e) => setSearch(e.currentTarget.value)}
         />
         <div class="section-title">Streams</div>
+        ${streamsProblem !== undefined && html`<p class="error" role="alert">${streamsProblem.message}</p>`}
         <ul class="streams" data-testid="streams">
           ${streams.streams.map(
             (line) =>
@@ -296,6 +378,7 @@ function App() {
                 fresh=${fresh}
                 onSelect=${setSelected}
                 onOpen=${openEventInStream}
+                onMore=${() => readTimeline(view, (timeline.events.at(-1)?.version ?? 0) + PAGE)}
               />`
         }
       </main>
@@ -307,7 +390,7 @@ function App() {
                 actor=${actor}
                 actors=${overview.actors}
                 hasPrevious=${index > 0}
-                hasNext=${index >= 0 && index < versions.length - 1}
+                hasNext=${index >= 0 && (index < versions.length - 1 || unread)}
                 onStep=${step}
                 onName=${openName}
               />`
@@ -320,13 +403,15 @@ function App() {
   `;
 }
 
-function Timeline({ view, timeline, selected, fresh, onSelect, onOpen }) {
+function Timeline({ view, timeline, selected, fresh, onSelect, onOpen, onMore }) {
   const byName = view.kind === 'name';
   if (timeline.error !== undefined) return html`<p class="error" role="alert">${timeline.error.message}</p>`;
   return html`
     <h2 data-testid="timeline-title">
       ${byName ? html`Events named <code>${view.name}</code>` : html`Stream <code>${view.id}</code>`}
-      <span class="hint">${timeline.events.length} event${timeline.events.length === 1 ? '' : 's'}</span>
+      <span class="hint"
+        >${count(byName ? timeline.events.length : timeline.version, 'event')}${byName && timeline.next !== undefined ? ' so far' : ''}</span
+      >
     </h2>
     <table data-testid="timeline">
       <thead>
@@ -369,6 +454,12 @@ function Timeline({ view, timeline, selected, fresh, onSelect, onOpen }) {
       </tbody>
     </table>
     ${timeline.events.length === 0 && !timeline.loading && html`<p class="hint">No event yet.</p>`}
+    ${
+      (byName ? timeline.next !== undefined : timeline.events.length < timeline.version) &&
+      html`<button class="more" data-testid="more-events" onClick=${onMore}>
+        More events${byName ? '' : ` (${timeline.version - timeline.events.length} more)`}
+      </button>`
+    }
   `;
 }
 

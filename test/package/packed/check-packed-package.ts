@@ -305,12 +305,13 @@ function checkCommand(app: string, work: string): void {
     assert(!existsSync(missing), 'the command created the store file it was asked to read');
   });
   check('omniscient inspect serves its page, its toolkit and its data from the installed package', () => {
-    // The server runs until Ctrl-C: a small script starts it, reads from it, and stops it.
+    // The server runs until Ctrl-C: a small script starts the installed bin (not through npx, which
+    // would take the Ctrl-C itself), reads from it, and stops it.
     const script = join(app, 'inspect-check.mjs');
     writeFileSync(
       script,
       `import { spawn } from 'node:child_process';
-const child = spawn('npx', ['--no-install', 'omniscient', 'inspect', '--store', 'sqlite::memory:', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn('node_modules/.bin/omniscient', ['inspect', '--store', 'sqlite::memory:', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
 let out = '';
 const url = await new Promise((resolve, reject) => {
   child.stdout.on('data', (chunk) => { out += chunk; const found = /http:\\/\\/\\S+/.exec(out); if (found) resolve(found[0]); });
