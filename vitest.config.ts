@@ -8,6 +8,7 @@ export default defineConfig({
     alias: [
       { find: /^omniscient-actors\/sqlite$/, replacement: source('sqlite.ts') },
       { find: /^omniscient-actors\/postgres$/, replacement: source('postgres.ts') },
+      { find: /^omniscient-actors\/redis$/, replacement: source('redis.ts') },
       { find: /^omniscient-actors\/testing$/, replacement: source('testing.ts') },
       { find: /^omniscient-actors\/conformance$/, replacement: source('conformance.ts') },
       { find: /^omniscient-actors$/, replacement: source('index.ts') },

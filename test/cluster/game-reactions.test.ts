@@ -32,12 +32,14 @@ import { Cluster, type WorkerMessage, type WorkerProcess } from './harness.js';
 import { CLUSTER_TEST_TIMEOUT_MS } from './live-actor-cluster.js';
 import {
   postgresCluster,
+  redisCluster,
   sqliteCluster,
   type ClusterEngine,
   type FreshSharedStore,
 } from './shared-stores.js';
 import type { CrashPlan, GameWorkerConfig } from './workers/game-worker.js';
 import type { PlayerAction, PlayerWorkerConfig } from './workers/player-worker.js';
+import { describeWithRedis } from '../engines/redis/server.js';
 
 const GAME = 'game';
 const CAUSE_NAMES = ['player_died', 'player_exited'] as const;
@@ -555,4 +557,8 @@ describeGameReactions(sqliteCluster);
 
 describeWithPostgres('PostgreSQL', () => {
   describeGameReactions(postgresCluster);
+});
+
+describeWithRedis('Redis', () => {
+  describeGameReactions(redisCluster);
 });

@@ -13,11 +13,13 @@ import { Cluster, type WorkerProcess } from './harness.js';
 import { CLUSTER_TEST_TIMEOUT_MS } from './live-actor-cluster.js';
 import {
   postgresCluster,
+  redisCluster,
   sqliteCluster,
   type ClusterEngine,
   type FreshSharedStore,
 } from './shared-stores.js';
 import type { Led, LeaderWorkerConfig } from './workers/leader-worker.js';
+import { describeWithRedis } from '../engines/redis/server.js';
 
 const NODES = ['node-a', 'node-b', 'node-c'];
 const LEASE = 'leader:singleton';
@@ -122,4 +124,8 @@ describeFailover(sqliteCluster);
 
 describeWithPostgres('PostgreSQL', () => {
   describeFailover(postgresCluster);
+});
+
+describeWithRedis('Redis', () => {
+  describeFailover(redisCluster);
 });

@@ -13,11 +13,13 @@ import { Cluster } from './harness.js';
 import { CLUSTER_TEST_TIMEOUT_MS } from './live-actor-cluster.js';
 import {
   postgresCluster,
+  redisCluster,
   sqliteCluster,
   type ClusterEngine,
   type FreshSharedStore,
 } from './shared-stores.js';
 import type { LeaseWorkerConfig, LeaseWorkerReport } from './workers/lease-worker.js';
+import { describeWithRedis } from '../engines/redis/server.js';
 
 const HOLDERS = ['node-a', 'node-b', 'node-c'];
 
@@ -123,4 +125,8 @@ describeLeaseContention(sqliteCluster);
 
 describeWithPostgres('PostgreSQL', () => {
   describeLeaseContention(postgresCluster);
+});
+
+describeWithRedis('Redis', () => {
+  describeLeaseContention(redisCluster);
 });

@@ -23,12 +23,14 @@ import { Cluster, type WorkerMessage, type WorkerProcess } from './harness.js';
 import { CLUSTER_TEST_TIMEOUT_MS } from './live-actor-cluster.js';
 import {
   postgresCluster,
+  redisCluster,
   sqliteCluster,
   type ClusterEngine,
   type FreshSharedStore,
 } from './shared-stores.js';
 import { QuickLedger } from './workers/elected-actors.js';
 import type { OneWorkerConfig } from './workers/one-worker.js';
+import { describeWithRedis } from '../engines/redis/server.js';
 
 const NODES = ['node-a', 'node-b', 'node-c'];
 const ID = 'ledger';
@@ -313,4 +315,8 @@ describeOneActorCluster(sqliteCluster);
 
 describeWithPostgres('PostgreSQL', () => {
   describeOneActorCluster(postgresCluster);
+});
+
+describeWithRedis('Redis', () => {
+  describeOneActorCluster(redisCluster);
 });

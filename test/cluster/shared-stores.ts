@@ -1,6 +1,7 @@
 /**
  * The stores a cluster can share, made fresh for each test and removed afterwards: a new SQLite
- * file in a temporary directory (every process of the machine opens it), or a new PostgreSQL schema.
+ * file in a temporary directory (every process of the machine opens it), a new PostgreSQL schema, or
+ * a new Redis prefix.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventStore } from '../../src/index.js';
 import { POSTGRES_URL, withAdmin } from '../engines/postgres/server.js';
+import { dropPrefixes, REDIS_URL } from '../engines/redis/server.js';
 import { openSharedStore, type SharedStore } from './workers/shared-store.js';
 
 export interface FreshSharedStore {
@@ -55,6 +57,23 @@ export const postgresCluster: ClusterEngine = {
       async dispose() {
         await store.close();
         await withAdmin((client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+      },
+    };
+  },
+};
+
+export const redisCluster: ClusterEngine = {
+  name: 'Redis',
+  async create() {
+    const prefix = `cluster-${randomBytes(6).toString('hex')}`;
+    const shared: SharedStore = { engine: 'redis', url: REDIS_URL, prefix };
+    const store = await openSharedStore(shared);
+    return {
+      shared,
+      store,
+      async dispose() {
+        await store.close();
+        await dropPrefixes([prefix]);
       },
     };
   },

@@ -17,12 +17,14 @@ import { Cluster, type WorkerProcess } from './harness.js';
 import { CLUSTER_TEST_TIMEOUT_MS } from './live-actor-cluster.js';
 import {
   postgresCluster,
+  redisCluster,
   sqliteCluster,
   type ClusterEngine,
   type FreshSharedStore,
 } from './shared-stores.js';
 import { Metronome } from './workers/elected-actors.js';
 import type { TickWorkerConfig } from './workers/tick-worker.js';
+import { describeWithRedis } from '../engines/redis/server.js';
 
 const ID = 'metronome';
 /** Ticks stored after each change before the next one: ticking has plainly resumed. */
@@ -159,4 +161,8 @@ describeTickActorCluster(sqliteCluster);
 
 describeWithPostgres('PostgreSQL', () => {
   describeTickActorCluster(postgresCluster);
+});
+
+describeWithRedis('Redis', () => {
+  describeTickActorCluster(redisCluster);
 });

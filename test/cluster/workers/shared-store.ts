@@ -8,7 +8,8 @@ import { sqliteStore } from '../../../src/sqlite.js';
 
 export type SharedStore =
   | { readonly engine: 'sqlite'; readonly file: string }
-  | { readonly engine: 'postgres'; readonly connectionString: string; readonly schema: string };
+  | { readonly engine: 'postgres'; readonly connectionString: string; readonly schema: string }
+  | { readonly engine: 'redis'; readonly url: string; readonly prefix: string };
 
 export const SHARED_STORE_VARIABLE = 'OMNISCIENT_CLUSTER_STORE';
 
@@ -25,6 +26,15 @@ export async function openSharedStore(shared: SharedStore): Promise<EventStore> 
       const store = postgresStore(
         { connectionString: shared.connectionString, poolSize: 4 },
         { schema: shared.schema },
+      );
+      await store.ready();
+      return store;
+    }
+    case 'redis': {
+      const { redisStore } = await import('../../../src/redis.js');
+      const store = redisStore(
+        { url: shared.url },
+        { prefix: shared.prefix, logger: { warn: () => undefined } },
       );
       await store.ready();
       return store;

@@ -37,7 +37,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const apps = fileURLToPath(new URL('./apps', import.meta.url));
 const tsc = join(root, 'node_modules', '.bin', 'tsc');
-const ENTRIES = ['index', 'sqlite', 'postgres', 'testing', 'conformance'];
+const ENTRIES = ['index', 'sqlite', 'postgres', 'redis', 'testing', 'conformance'];
 const STORY = {
   state: { logged_in: true, password: 'secret' },
   events: ['signed_up', 'invalid_login', 'logged_in'],
@@ -183,7 +183,7 @@ function checkContent(files: readonly string[], extracted: string): void {
     }
     assert(unresolved.length === 0, `unresolved sources:\n${unresolved.join('\n')}`);
   });
-  check('pg is an optional peer dependency, better-sqlite3 a dependency', () => {
+  check('pg and ioredis are optional peer dependencies, better-sqlite3 a dependency', () => {
     const manifest = JSON.parse(readFileSync(join(extracted, 'package.json'), 'utf8')) as Record<
       string,
       Record<string, unknown> | undefined
@@ -192,6 +192,13 @@ function checkContent(files: readonly string[], extracted: string): void {
     assert(manifest['dependencies']?.['pg'] === undefined, 'pg is a dependency');
     assert(manifest['peerDependencies']?.['pg'] !== undefined, 'pg is not a peer dependency');
     assertEqualJson(manifest['peerDependenciesMeta']?.['pg'], { optional: true }, 'peerDependenciesMeta.pg');
+    assert(manifest['dependencies']?.['ioredis'] === undefined, 'ioredis is a dependency');
+    assert(manifest['peerDependencies']?.['ioredis'] !== undefined, 'ioredis is not a peer dependency');
+    assertEqualJson(
+      manifest['peerDependenciesMeta']?.['ioredis'],
+      { optional: true },
+      'peerDependenciesMeta.ioredis',
+    );
   });
 }
 
@@ -208,6 +215,7 @@ function installInto(app: string, tarball: string): void {
   );
   assert(!existsSync(join(modules, 'pg')), 'pg was installed, though it is an optional peer');
   assert(!existsSync(join(modules, '@types', 'pg')), '@types/pg was installed');
+  assert(!existsSync(join(modules, 'ioredis')), 'ioredis was installed, though it is an optional peer');
 }
 
 /**
@@ -255,29 +263,43 @@ function checkStory(title: string, app: string, main: string, spec: string): voi
   });
 }
 
-const MISSING_PG = `the PostgreSQL store needs the "pg" package, which is not installed: run \`npm install pg\``;
+const MISSING_DRIVERS = [
+  {
+    driver: 'pg',
+    entry: 'omniscient-actors/postgres',
+    factory: 'postgresStore',
+    call: "postgresStore({ connectionString: 'postgres://nobody@127.0.0.1:1/none' })",
+    message: 'the PostgreSQL store needs the "pg" package, which is not installed: run `npm install pg`',
+  },
+  {
+    driver: 'ioredis',
+    entry: 'omniscient-actors/redis',
+    factory: 'redisStore',
+    call: "redisStore({ url: 'redis://127.0.0.1:1' })",
+    message: 'the Redis store needs the "ioredis" package, which is not installed: run `npm install ioredis`',
+  },
+];
 
 function checkMissingDriver(title: string, app: string, style: 'require' | 'import'): void {
-  check(
-    `${title}: without pg, the postgres entry loads and postgresStore() names the package to install`,
-    () => {
+  for (const { driver, entry, factory, call, message } of MISSING_DRIVERS) {
+    check(`${title}: without ${driver}, ${entry} loads and ${factory}() names the package to install`, () => {
       const body = `
       try {
-        postgresStore({ connectionString: 'postgres://nobody@127.0.0.1:1/none' });
+        ${call};
         console.log(JSON.stringify({ made: true }));
       } catch (error) {
         console.log(JSON.stringify({ name: error.name, code: error.code, message: error.message }));
       }`;
       const source =
         style === 'require'
-          ? `const { postgresStore } = require('omniscient-actors/postgres');${body}`
-          : `import { postgresStore } from 'omniscient-actors/postgres';${body}`;
+          ? `const { ${factory} } = require('${entry}');${body}`
+          : `import { ${factory} } from '${entry}';${body}`;
       const args = style === 'require' ? ['-e', source] : ['--input-type=module', '-e', source];
       const answer = JSON.parse(node(args, app).stdout) as { name?: string; code?: string; message?: string };
       assert(answer.name === 'UsageError' && answer.code === 'USAGE', `got ${JSON.stringify(answer)}`);
-      assert(answer.message?.startsWith(MISSING_PG), `the message: ${answer.message}`);
-    },
-  );
+      assert(answer.message?.startsWith(message), `the message: ${answer.message}`);
+    });
+  }
 }
 
 /** The `omniscient` bin as installed: its help, and a listing of a SQLite file the story never made. */

@@ -1,0 +1,169 @@
+/**
+ * How the Redis engine talks to the server: `ioredis` (an optional peer dependency, loaded on the
+ * first `redisStore(...)`), a command connection, the two scripts by their SHA1 (`EVALSHA`, loaded
+ * again with `EVAL` after a server restart emptied its script cache), and the retry rule.
+ *
+ * The retry rule: a call that finds no connection (the server is down or restarting, or the
+ * connection was lost) is tried again with backoff for up to `connectionRetryMs`, then rejects
+ * with `StoreUnavailableError`. The store's own connection never queues a command while it is
+ * disconnected (`enableOfflineQueue: false`), so a call that gave up was never sent; a command in
+ * flight when the connection broke is sent again once it is back (ioredis does so), which every
+ * call of this engine allows: an append carries its event ids and answers a second run as a retry,
+ * and the lease and snapshot calls give the same result twice. A script runs whole or not at all.
+ */
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { messageOf, StoreUnavailableError, UsageError } from '../../errors.js';
+
+export type RedisClient = Redis | Cluster;
+type IoRedisModule = typeof import('ioredis');
+
+const DRIVER = 'ioredis';
+const requireFromHere = createRequire(import.meta.url);
+let loaded: IoRedisModule | undefined;
+
+export function loadRedisDriver(): IoRedisModule {
+  if (loaded !== undefined) return loaded;
+  try {
+    loaded = requireFromHere(DRIVER) as IoRedisModule;
+    return loaded;
+  } catch (error) {
+    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+    const missing =
+      code === 'MODULE_NOT_FOUND' &&
+      typeof message === 'string' &&
+      message.startsWith(`Cannot find module '${DRIVER}'`);
+    if (!missing) throw error;
+    throw new UsageError(
+      `the Redis store needs the "${DRIVER}" package, which is not installed: run \`npm install ${DRIVER}\` in your application`,
+      { cause: error },
+    );
+  }
+}
+
+/** The options of a connection the store makes and owns. */
+export function ownConnectionOptions(): RedisOptions {
+  return {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    // Calls are retried by the store (`withRetry`), within its own deadline.
+    maxRetriesPerRequest: 0,
+    retryStrategy: (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 5), 1000),
+    // The store's connections never keep a process alive: open subscriptions do (`process-hold.ts`).
+    keepAlive: 10_000,
+  };
+}
+
+/** Lets the process exit while only this connection is open (see `process-hold.ts`). */
+export function neverHoldTheProcess(client: Redis): void {
+  const unref = () => (client as unknown as { stream?: { unref?: () => void } }).stream?.unref?.();
+  client.on('connect', unref);
+  unref();
+}
+
+/** Failures after which the same call may succeed: the connection is missing, broke, or the server is loading. */
+export function isTransient(error: unknown): boolean {
+  const text = messageOf(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  if (
+    typeof code === 'string' &&
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(
+      code,
+    )
+  ) {
+    return true;
+  }
+  return (
+    /Stream isn't writeable|Connection is closed|enableOfflineQueue|Reached the max retries|MaxRetriesPerRequest|connect ECONNREFUSED/i.test(
+      text,
+    ) || /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY)\b/.test(text)
+  );
+}
+
+export interface CallSettings {
+  /** How the store names itself in messages. */
+  readonly title: string;
+  readonly connectionRetryMs: number;
+  /** Set once the store is closed: calls stop retrying. */
+  readonly closed: () => boolean;
+  /** Why the connection last failed to open (a refused login, say), until it opens again. */
+  readonly connectionTrouble: () => unknown;
+}
+
+/** A connection refused for a reason that waiting will not change: the login or the user's rights. */
+export function isRefusedLogin(error: unknown): boolean {
+  return /^(WRONGPASS|NOAUTH|NOPERM)\b|invalid password|AUTH.*without any password/i.test(messageOf(error));
+}
+
+/** Runs `call`, again while it fails for want of a connection, up to the deadline; errors typed. */
+export async function withRetry<T>(settings: CallSettings, call: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + settings.connectionRetryMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!isTransient(error)) throw typedError(settings.title, error);
+      const trouble = settings.connectionTrouble();
+      if (trouble !== undefined && isRefusedLogin(trouble)) {
+        throw new StoreUnavailableError(`${settings.title} refused the connection: ${messageOf(trouble)}`, {
+          cause: trouble,
+        });
+      }
+      if (settings.closed() || Date.now() >= deadline) {
+        throw new StoreUnavailableError(`${settings.title} cannot be reached: ${messageOf(error)}`, {
+          cause: error,
+        });
+      }
+      const wait = Math.min(25 * 2 ** attempt, 500, Math.max(1, deadline - Date.now()));
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
+/** What the server answers that is not a passing failure: typed, with what to do where known. */
+export function typedError(title: string, error: unknown): Error {
+  if (error instanceof UsageError || error instanceof StoreUnavailableError) return error;
+  const text = messageOf(error);
+  if (/^NOPERM\b/.test(text)) {
+    return new StoreUnavailableError(
+      `${title} refused a command its user may not run (${text}): the store needs scripting (EVALSHA, EVAL, SCRIPT LOAD) and the commands on its keys; grant them with ACL SETUSER … +@scripting +@read +@write +publish +subscribe`,
+      { cause: error },
+    );
+  }
+  if (/^NOSCRIPT\b/.test(text) || /unknown command .*(evalsha|script)/i.test(text)) {
+    return new StoreUnavailableError(
+      `${title} cannot run Lua scripts (${text}), which every call of the store needs`,
+      { cause: error },
+    );
+  }
+  if (/^OOM\b/.test(text)) {
+    return new StoreUnavailableError(
+      `${title} is out of memory (${text}): nothing was written; raise maxmemory, or use a noeviction policy with room`,
+      { cause: error },
+    );
+  }
+  return new StoreUnavailableError(`${title} failed: ${text}`, { cause: error });
+}
+
+/** A Lua script, run by its SHA1 and sent whole only when the server does not know it yet. */
+export class LuaScript {
+  readonly sha: string;
+  constructor(readonly source: string) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  async run(
+    client: RedisClient,
+    keys: readonly string[],
+    args: readonly (string | number | Buffer)[],
+  ): Promise<unknown> {
+    try {
+      return await client.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!/^NOSCRIPT\b/.test(messageOf(error))) throw error;
+      // A server restarted (or flushed its scripts) since the script was loaded: EVAL loads it again.
+      return client.eval(this.source, keys.length, ...keys, ...args);
+    }
+  }
+}
