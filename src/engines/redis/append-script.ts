@@ -61,6 +61,7 @@ local holds = expectedKind == 'any'
 if not holds then return {'conflict', current} end
 
 if term ~= '' and tonumber(term) > storedTerm then redis.call('HSET', KEYS[5], stream, term) end
+-- Numbers are written with %d: Lua's own conversion would write 1e+14 from 100000000000000 on.
 if count == 0 then return {'stored', 0, current} end
 
 local last = redis.call('INCRBY', KEYS[1], count)
@@ -79,17 +80,17 @@ for i = 0, count - 1 do
   local position = first + i
   local version = current + i + 1
   records[#records + 1] = position
-  records[#records + 1] = '[' .. version .. ',' .. position .. ',' .. ARGV[base + 1] .. ',' .. streamJson
+  records[#records + 1] = '[' .. string.format('%d,%d,', version, position) .. ARGV[base + 1] .. ',' .. streamJson
     .. ',' .. ARGV[base + 2] .. ',' .. ARGV[base + 4] .. ',' .. ARGV[base + 5] .. ',' .. ARGV[base + 6] .. ']'
-  redis.call('HSET', KEYS[3], ARGV[base], position .. ' ' .. version .. ' ' .. stream)
+  redis.call('HSET', KEYS[3], ARGV[base], string.format('%d %d ', position, version) .. stream)
   positions[#positions + 1] = position
   names[#names + 1] = 0
   names[#names + 1] = ARGV[base + 3] .. '\\0' .. string.format('%016d', position)
   if #positions == 500 then flush() end
 end
 flush()
-redis.call('HSET', KEYS[4], stream, current + count)
+redis.call('HSET', KEYS[4], stream, string.format('%d', current + count))
 redis.call('ZADD', KEYS[6], 0, stream)
-redis.call('PUBLISH', channel, last)
+redis.call('PUBLISH', channel, string.format('%d', last))
 return {'stored', first, current}
 `;

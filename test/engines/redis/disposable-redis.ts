@@ -98,3 +98,123 @@ export class DisposableRedis {
     rmSync(this.folder, { recursive: true, force: true });
   }
 }
+
+/**
+ * A Redis Cluster of a test's own: three primaries on free ports, no replicas, nothing on disk,
+ * made with `redis-cli --cluster create`.
+ */
+export class DisposableRedisCluster {
+  private constructor(
+    readonly ports: readonly number[],
+    readonly folder: string,
+    readonly children: readonly ChildProcess[],
+  ) {}
+
+  static async start(): Promise<DisposableRedisCluster> {
+    const folder = mkdtempSync(path.join(tmpdir(), 'omniscient-redis-cluster-'));
+    const ports = [await freePort(), await freePort(), await freePort()];
+    const children = ports.map((port) =>
+      spawn(
+        REDIS_SERVER,
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--dir',
+          folder,
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          `nodes-${port}.conf`,
+          '--appendonly',
+          'no',
+          '--save',
+          '',
+        ],
+        { stdio: 'ignore' },
+      ),
+    );
+    const cluster = new DisposableRedisCluster(ports, folder, children);
+    for (const port of ports) await waitForPing(port);
+    const created = spawn(
+      'redis-cli',
+      [
+        '--cluster',
+        'create',
+        ...ports.map((port) => `127.0.0.1:${port}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ],
+      { stdio: 'ignore' },
+    );
+    const code = await new Promise<number | null>((resolve) => created.once('exit', resolve));
+    if (code !== 0) {
+      await cluster.dispose();
+      throw new Error(`redis-cli --cluster create exited ${code}`);
+    }
+    await cluster.#waitUntilReady();
+    return cluster;
+  }
+
+  get nodes(): { host: string; port: number }[] {
+    return this.ports.map((port) => ({ host: '127.0.0.1', port }));
+  }
+
+  async #waitUntilReady(): Promise<void> {
+    for (const port of this.ports) {
+      const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0 });
+      client.on('error', () => undefined);
+      try {
+        for (let attempt = 0; ; attempt++) {
+          const info = await client.cluster('INFO');
+          if (String(info).includes('cluster_state:ok')) break;
+          if (attempt > 200) throw new Error(`the cluster node on ${port} never became ready`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      } finally {
+        client.disconnect();
+      }
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(
+      this.children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGKILL');
+          }),
+      ),
+    );
+    rmSync(this.folder, { recursive: true, force: true });
+  }
+}
+
+async function waitForPing(port: number): Promise<void> {
+  const probe = new Redis({
+    host: '127.0.0.1',
+    port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  probe.on('error', () => undefined);
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await probe.connect();
+        await probe.ping();
+        return;
+      } catch (error) {
+        if (attempt > 200) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+  } finally {
+    probe.disconnect();
+  }
+}
