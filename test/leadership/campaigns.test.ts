@@ -9,10 +9,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventStore } from '../../src/index.js';
 import { LeaseKeeper } from '../../src/leadership/lease-keeper.js';
 import { describeWithPostgres } from '../engines/postgres/server.js';
+import { describeWithRedis } from '../engines/redis/server.js';
 import {
   eventually,
   memoryEngine,
   postgresEngine,
+  redisEngine,
   Recorder,
   sqliteFileEngine,
   WatchedStore,
@@ -150,3 +152,4 @@ function describeCampaigns(engine: LeadershipEngine): void {
 describeCampaigns(memoryEngine);
 describeCampaigns(sqliteFileEngine);
 describeWithPostgres('PostgreSQL', () => describeCampaigns(postgresEngine));
+describeWithRedis('Redis', () => describeCampaigns(redisEngine));

@@ -11,6 +11,8 @@ import type { CampaignCallbacks, DeposedReason } from '../../src/leadership/camp
 import { postgresStore } from '../../src/postgres.js';
 import { sqliteStore } from '../../src/sqlite.js';
 import { freshSchema, POSTGRES_URL } from '../engines/postgres/server.js';
+import { redisStore } from '../../src/redis.js';
+import { freshPrefix, REDIS_URL } from '../engines/redis/server.js';
 
 export interface LeadershipEngine {
   readonly name: string;
@@ -53,6 +55,24 @@ export const postgresEngine: LeadershipEngine = {
     return {
       connect() {
         const store = postgresStore({ connectionString: POSTGRES_URL, poolSize: 3 }, { schema });
+        opened.push(store);
+        return store;
+      },
+      async close() {
+        await Promise.all(opened.map((store) => store.close()));
+      },
+    };
+  },
+};
+
+export const redisEngine: LeadershipEngine = {
+  name: 'Redis',
+  open() {
+    const prefix = freshPrefix();
+    const opened: EventStore[] = [];
+    return {
+      connect() {
+        const store = redisStore({ url: REDIS_URL }, { prefix, logger: { warn: () => undefined } });
         opened.push(store);
         return store;
       },

@@ -42,9 +42,19 @@ export function loadRedisDriver(): IoRedisModule {
   }
 }
 
+/**
+ * The name a store's connection shows in `CLIENT LIST` (`omniscient:<prefix>`, and
+ * `omniscient:notify:<prefix>` for notifications), with what a name may not hold replaced.
+ */
+export function connectionName(prefix: string, role: 'command' | 'notify'): string {
+  const safe = prefix.replace(/[^\x21-\x7e]/g, '_');
+  return role === 'command' ? `omniscient:${safe}` : `omniscient:notify:${safe}`;
+}
+
 /** The options of a connection the store makes and owns. */
-export function ownConnectionOptions(): RedisOptions {
+export function ownConnectionOptions(name: string): RedisOptions {
   return {
+    connectionName: name,
     lazyConnect: true,
     enableOfflineQueue: false,
     // Calls are retried by the store (`withRetry`), within its own deadline.

@@ -37,6 +37,7 @@ import { warnAboutDurability, type DurabilityLogger } from './durability.js';
 import { DEFAULT_PREFIX, redisKeys, type RedisKeys } from './keys.js';
 import { LEASE_SCRIPT } from './lease-script.js';
 import {
+  connectionName,
   loadRedisDriver,
   LuaScript,
   neverHoldTheProcess,
@@ -91,7 +92,8 @@ export function redisStore(connection: RedisConnection, options?: RedisStoreOpti
     retryMs: connectionRetryMs(options?.connectionRetryMs),
     logger: options?.logger ?? console,
   }));
-  const clients = readOptions('the redisStore connection', () => connectionOf(driver, connection));
+  const prefix = options?.prefix ?? DEFAULT_PREFIX;
+  const clients = readOptions('the redisStore connection', () => connectionOf(driver, connection, prefix));
   let closed = false;
   let trouble: unknown;
   clients.command.on('error', (error: unknown) => (trouble = error));
@@ -130,7 +132,11 @@ interface Clients {
   readonly subscriber: () => Redis;
 }
 
-function connectionOf(driver: ReturnType<typeof loadRedisDriver>, connection: RedisConnection): Clients {
+function connectionOf(
+  driver: ReturnType<typeof loadRedisDriver>,
+  connection: RedisConnection,
+  prefix: string,
+): Clients {
   if (typeof connection !== 'object' || connection === null) {
     throw new UsageError('redisStore takes { url } or { client }');
   }
@@ -141,7 +147,7 @@ function connectionOf(driver: ReturnType<typeof loadRedisDriver>, connection: Re
         `a Redis URL starts with redis:// or rediss://, got ${JSON.stringify(String(url)).slice(0, 80)}`,
       );
     }
-    const command = new driver.Redis(url, ownConnectionOptions());
+    const command = new driver.Redis(url, ownConnectionOptions(connectionName(prefix, 'command')));
     neverHoldTheProcess(command);
     return {
       command,
@@ -149,7 +155,7 @@ function connectionOf(driver: ReturnType<typeof loadRedisDriver>, connection: Re
       description: redactUrl(url),
       subscriber: () =>
         new driver.Redis(url, {
-          ...ownConnectionOptions(),
+          ...ownConnectionOptions(connectionName(prefix, 'notify')),
           lazyConnect: false,
           enableOfflineQueue: true,
           maxRetriesPerRequest: null,
@@ -166,7 +172,10 @@ function connectionOf(driver: ReturnType<typeof loadRedisDriver>, connection: Re
       command: client,
       owned: false,
       description: 'on the client given',
-      subscriber: () => (client as Redis).duplicate() as unknown as Redis,
+      subscriber: () =>
+        (client instanceof driver.Cluster
+          ? client.duplicate()
+          : client.duplicate({ connectionName: connectionName(prefix, 'notify') })) as unknown as Redis,
     };
   }
   throw new UsageError('redisStore takes { url } or { client }');
