@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { describeWithPostgres, freshSchema, POSTGRES_URL } from './postgres/server.js';
+import { describeWithRedis, freshPrefix, REDIS_URL } from './redis/server.js';
 
 const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url));
 const script = fileURLToPath(new URL('./fixtures/lifetime/live-actor-child.ts', import.meta.url));
@@ -115,4 +116,8 @@ describe('process lifetime on the SQLite engine', () => {
 
 describeWithPostgres('process lifetime on the PostgreSQL engine', () => {
   specifyLifetime(() => ['postgres', POSTGRES_URL, freshSchema()]);
+});
+
+describeWithRedis('process lifetime on the Redis engine', () => {
+  specifyLifetime(() => ['redis', REDIS_URL, freshPrefix()]);
 });

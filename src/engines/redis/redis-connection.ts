@@ -106,8 +106,41 @@ export function isRefusedLogin(error: unknown): boolean {
   return /^(WRONGPASS|NOAUTH|NOPERM)\b|invalid password|AUTH.*without any password/i.test(messageOf(error));
 }
 
+/**
+ * Keeps the process alive while a call is in flight. The store's sockets never hold the process
+ * (`neverHoldTheProcess`), so without this a program awaiting its first call at the top level,
+ * while the connection opens, would see Node exit under it.
+ */
+class CallsInFlight {
+  #count = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  enter(): void {
+    this.#count++;
+    this.#timer ??= setInterval(() => undefined, 60 * 60 * 1000);
+  }
+
+  leave(): void {
+    this.#count = Math.max(0, this.#count - 1);
+    if (this.#count > 0 || this.#timer === undefined) return;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+const inFlight = new CallsInFlight();
+
 /** Runs `call`, again while it fails for want of a connection, up to the deadline; errors typed. */
 export async function withRetry<T>(settings: CallSettings, call: () => Promise<T>): Promise<T> {
+  inFlight.enter();
+  try {
+    return await retrying(settings, call);
+  } finally {
+    inFlight.leave();
+  }
+}
+
+async function retrying<T>(settings: CallSettings, call: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + settings.connectionRetryMs;
   for (let attempt = 0; ; attempt++) {
     try {

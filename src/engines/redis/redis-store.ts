@@ -118,7 +118,7 @@ export function redisStore(connection: RedisConnection, options?: RedisStoreOpti
         await clients.command.script('LOAD', LEASE_SCRIPT);
         await clients.command.script('LOAD', SNAPSHOT_SCRIPT);
       });
-      await warnAboutDurability(clients.command, call.title, settings.logger);
+      await withRetry(call, () => warnAboutDurability(clients.command, call.title, settings.logger));
     },
   });
   return { ...store, engine: 'redis', prefix: options?.prefix ?? DEFAULT_PREFIX };
