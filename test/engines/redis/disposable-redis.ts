@@ -60,26 +60,7 @@ export class DisposableRedis {
       ],
       { stdio: 'ignore' },
     );
-    const probe = new Redis(this.url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    probe.on('error', () => undefined);
-    try {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await probe.connect();
-          await probe.ping();
-          return;
-        } catch (error) {
-          if (attempt > 200) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 25));
-        }
-      }
-    } finally {
-      probe.disconnect();
-    }
+    await waitForPing(this.port);
   }
 
   /** Kills the server at once (SIGKILL): what it had not acknowledged is lost, nothing else. */
