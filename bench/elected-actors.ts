@@ -17,10 +17,11 @@
  *   its `Fire` resolves, until the other follower applies it, and until the last of the three
  *   processes does, on the machine's monotonic clock (each process's handler notes it). Next to it,
  *   the same with a LiveActor on three processes.
+ * - `redis-failover`: `leaders-one-failover` on Redis (one key prefix), in the `redis` group.
  *
  * The end of a succession sample is when the parent's own subscription to the store delivers the
  * new leader's first event of the actor's stream (a 1 ms poll of the file on SQLite, NOTIFY on
- * PostgreSQL), on the machine's monotonic clock: an event read from the store, not a worker's word.
+ * PostgreSQL, pub/sub on Redis), on the machine's monotonic clock: an event read from the store, not a worker's word.
  * The new leader's events are told apart by position: each is after its `elected` record, which it
  * writes under its term before serving anything, and from which on the old term is fenced out.
  *
@@ -56,6 +57,7 @@ import {
 } from './lib/elected-report.js';
 import { ElectedWatch, REQUEST_STREAM_PREFIX, termOf, type Heard } from './lib/elected-watch.js';
 import { machineMillis } from './lib/live-actors.js';
+import { describeRedisUrl, redisServerInfo } from './lib/redis-bench.js';
 import type { WorkerMessage } from './lib/live-processes.js';
 import type { PingData } from './workers/elected-worker.js';
 
@@ -380,13 +382,35 @@ async function checkServed(
   return { check, terms, warnings };
 }
 
-function successionBenchmark(name: string, kind: SuccessionKind, succeed: Succeed): Benchmark {
+/**
+ * The engines of a succession benchmark: SQLite and PostgreSQL (`electedEngines`) unless it asks for
+ * others; `skipped` says why none can run.
+ */
+type EnginesOf = (
+  benchmark: string,
+  options: BenchmarkOptions,
+  notes: string[],
+) => Promise<EngineChoice | { skipped: string }>;
+
+function successionBenchmark(
+  name: string,
+  kind: SuccessionKind,
+  succeed: Succeed,
+  enginesOf: EnginesOf = electedEngines,
+): Benchmark {
   return {
     name,
     formatTable: formatElectedTables,
     async run(options): Promise<ElectedBenchmarkResult> {
       const notes: string[] = [];
-      const { engines, settings } = await electedEngines(name, options, notes);
+      const choice = await enginesOf(name, options, notes);
+      const description =
+        `${kind.title}: ${PROCESSES} processes hold one OneActor id, default settings, ` +
+        `each follower fires a request every ${BEAT_INTERVAL_MS} ms without awaiting it`;
+      if ('skipped' in choice) {
+        return { benchmark: name, description, settings: {}, cases: [], notes, skipped: choice.skipped };
+      }
+      const { engines, settings } = choice;
       const samples = options.quick ? 5 : 20;
       const successions: SuccessionRow[] = [];
       for (const engine of engines) {
@@ -395,9 +419,7 @@ function successionBenchmark(name: string, kind: SuccessionKind, succeed: Succee
       }
       return {
         benchmark: name,
-        description:
-          `${kind.title}: ${PROCESSES} processes hold one OneActor id, default settings, ` +
-          `each follower fires a request every ${BEAT_INTERVAL_MS} ms without awaiting it`,
+        description,
         settings: { ...settings, samplesPerEngine: samples, followerRequestEveryMs: BEAT_INTERVAL_MS },
         cases: [],
         successions,
@@ -416,6 +438,43 @@ export const oneFailover = successionBenchmark(
     changes: 'kills',
   },
   killLeader,
+);
+
+/**
+ * `redis-failover`: the OneActor failover of `leaders-one-failover`, on a Redis store (one key
+ * prefix) shared by the three processes; skipped, with a message, when the server cannot be reached.
+ */
+export const redisOneFailover = successionBenchmark(
+  'redis-failover',
+  {
+    label: 'redis_failover',
+    title: 'OneActor failover after kill -9',
+    targetMs: FAILOVER_TARGET_MS,
+    changes: 'kills',
+  },
+  killLeader,
+  async (benchmark, options) => {
+    const server = await redisServerInfo();
+    if ('unreachable' in server) {
+      const skipped =
+        `Redis server at ${describeRedisUrl()} unreachable (${server.unreachable}); ` +
+        'set OMNISCIENT_BENCH_REDIS_URL to run the Redis benchmarks';
+      options.progress(`${benchmark}: skipped: ${skipped}`);
+      return { skipped };
+    }
+    return {
+      engines: ['redis'],
+      settings: {
+        processes: PROCESSES,
+        actorSettings: 'defaults',
+        requestTimeoutMs: OneActor.requestTimeoutMs,
+        leaseTtlMs: OneActor.leaseTtlMs,
+        redis: describeRedisUrl(),
+        redisVersion: server.version,
+        redisPersistence: server.persistence,
+      },
+    };
+  },
 );
 
 export const oneHandover = successionBenchmark(

@@ -16,11 +16,10 @@ import { formatTable, POOL_SIZE, runPostgresBenchmark } from './lib/postgres-ben
 import { freshSchema, POSTGRES_URL, schemaPool } from './lib/postgres-server.js';
 import { createRawTable, RawPostgresTable } from './lib/raw-postgres.js';
 import { latencyCase } from './lib/report-postgres.js';
+import { Timings, WARMUP_APPENDS } from './lib/notify-timings.js';
 import { depositEvents } from './lib/workload.js';
 
 const STREAM = 'account-latency';
-/** Appends that open the connections and warm the code; their latencies are not kept. */
-const WARMUP_APPENDS = 100;
 /** Appends each side makes before the other takes its turn. */
 const CHUNK = 100;
 /** How long to wait for notifications still on their way once the last append returned. */
@@ -28,46 +27,6 @@ const DRAIN_MS = 5_000;
 /** The goal for the 99th percentile of append → notification, in milliseconds. */
 const P99_TARGET_MS = 5;
 const RAW_CHANNEL = 'bench_raw_events';
-
-/** When each version was appended and when each subscriber heard of it (process.hrtime, in ns). */
-class Timings {
-  readonly sent = new Map<number, bigint>();
-  /** When each append's own call resolved: the part of the latency that is the append itself. */
-  readonly done = new Map<number, bigint>();
-  readonly heard: Map<number, bigint>[];
-
-  constructor(subscribers: number) {
-    this.heard = Array.from({ length: subscribers }, () => new Map<number, bigint>());
-  }
-
-  hear(subscriber: number, version: number, at: bigint): void {
-    const heard = this.heard[subscriber]!;
-    // A notification may come twice (after a reconnection, say); the first one counts.
-    if (!heard.has(version)) heard.set(version, at);
-  }
-
-  complete(): boolean {
-    return this.heard.every((heard) => heard.size >= this.sent.size);
-  }
-
-  /**
-   * Milliseconds from append to notification for `subscriber` and from append to the append's own
-   * answer, past the warm-up, and how many notifications never came.
-   */
-  latencies(subscriber: number): { millis: number[]; appendMillis: number[]; lost: number } {
-    const millis: number[] = [];
-    const appendMillis: number[] = [];
-    let lost = 0;
-    for (const [version, sent] of this.sent) {
-      if (version <= WARMUP_APPENDS) continue;
-      appendMillis.push(Number(this.done.get(version)! - sent) / 1e6);
-      const heard = this.heard[subscriber]!.get(version);
-      if (heard === undefined) lost++;
-      else millis.push(Number(heard - sent) / 1e6);
-    }
-    return { millis, appendMillis, lost };
-  }
-}
 
 export const postgresNotify: Benchmark = {
   name: 'postgres-notify',

@@ -6,12 +6,13 @@
  *   npm run bench                       every benchmark, full length (a few minutes at most)
  *   npm run bench -- --quick            short runs, to check the figures move the right way
  *   npm run bench -- --only <name>      one benchmark (repeat --only for several); a group
- *                                       (`sqlite`, `postgres`, `live`, `leaders`, `listen`) runs every benchmark
+ *                                       (`sqlite`, `postgres`, `redis`, `live`, `leaders`, `listen`) runs every benchmark
  *                                       named <group>-…
  *   npm run bench -- --synchronous normal   SQLite commits that do not wait for the disk
  *
  * The PostgreSQL benchmarks use OMNISCIENT_BENCH_POSTGRES_URL (default: a local server, user
- * postgres, database test) and are skipped, with a message, when it cannot be reached.
+ * postgres, database test) and are skipped, with a message, when it cannot be reached. The Redis
+ * benchmarks likewise use OMNISCIENT_BENCH_REDIS_URL (default: redis://127.0.0.1:6379).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,13 +23,16 @@ import type { Benchmark } from './lib/benchmark.js';
 import { environment } from './lib/environment.js';
 import { removeAllDatabaseFiles } from './lib/files.js';
 import { formatTable, type BenchmarkResult } from './lib/report.js';
-import { electedBenchmarks } from './elected-actors.js';
+import { electedBenchmarks, redisOneFailover } from './elected-actors.js';
 import { leadersBenchmarks } from './leaders.js';
 import { listenBenchmarks } from './listeners.js';
 import { liveBenchmarks } from './live-actor.js';
 import { postgresAppends } from './postgres-appends.js';
 import { postgresLoad } from './postgres-load.js';
 import { postgresNotify } from './postgres-notify.js';
+import { redisAppends } from './redis-appends.js';
+import { redisLoad } from './redis-load.js';
+import { redisNotify } from './redis-notify.js';
 import { sqliteAppends } from './sqlite-appends.js';
 import { sqliteContention } from './sqlite-contention.js';
 import { snapshotsLoad } from './snapshots.js';
@@ -41,6 +45,10 @@ const BENCHMARKS: readonly Benchmark[] = [
   postgresAppends,
   postgresLoad,
   postgresNotify,
+  redisAppends,
+  redisLoad,
+  redisNotify,
+  redisOneFailover,
   ...liveBenchmarks,
   ...leadersBenchmarks,
   ...electedBenchmarks,
@@ -101,6 +109,9 @@ async function main(): Promise<void> {
       (values.quick ? ', quick run' : ''),
   );
 
+  // The Redis store's connections never hold the process, even while a call waits for its answer:
+  // with nothing else pending, the process would exit in the middle of a run. This timer holds it.
+  const hold = setInterval(() => undefined, 60_000);
   const started = Date.now();
   const skipped: string[] = [];
   const results: BenchmarkResult[] = [];
@@ -126,6 +137,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
+    clearInterval(hold);
     removeAllDatabaseFiles();
   }
   console.error(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${RESULTS_DIRECTORY}`);

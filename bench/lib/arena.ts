@@ -1,13 +1,14 @@
 /**
  * The store a multi-process benchmark case shares, and the engines a benchmark runs on.
  *
- * A case gets a fresh SQLite file or a fresh PostgreSQL schema, which the parent creates (tables or
- * schema) before any worker opens it, so that the workers do not race to create it; it is removed
+ * A case gets a fresh SQLite file, a fresh PostgreSQL schema or a fresh Redis key prefix, which the
+ * parent creates (tables or schema; Redis needs nothing) before any worker opens it, so that the workers do not race to create it; it is removed
  * when the case is disposed, and when opening it fails. An arena adds the parent's own connection
  * to that store, opened first and kept for the whole case with a watch on it: the instrument that
  * times what the workers store.
  *
  * SQLite is always run; PostgreSQL when its server answers, else a note in the results says why not.
+ * Redis runs where a benchmark asks for it (`redis-failover`), when its server answers.
  */
 import { DEFAULT_POLL_INTERVAL_MS } from '../../src/engines/sqlite/change-watcher.js';
 import type { EventStore } from '../../src/index.js';
@@ -22,9 +23,14 @@ import {
   postgresServerInfo,
   type StoreDescription,
 } from './live-stores.js';
+import { dropPrefix, freshPrefix, REDIS_URL } from './redis-bench.js';
 
-export type Engine = 'sqlite' | 'postgres';
-export const ENGINE_NAMES: Record<Engine, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
+export type Engine = 'sqlite' | 'postgres' | 'redis';
+export const ENGINE_NAMES: Record<Engine, string> = {
+  sqlite: 'SQLite',
+  postgres: 'PostgreSQL',
+  redis: 'Redis',
+};
 
 /** The store's default poll of a SQLite file, which the workers keep unless a case says otherwise. */
 export const SQLITE_DEFAULT_POLL_MS = DEFAULT_POLL_INTERVAL_MS;
@@ -36,7 +42,7 @@ export const OBSERVER_POLL_MS = 1;
 export interface StorePlan {
   /** The label of the SQLite file (`freshDatabaseFile`). */
   readonly file: string;
-  /** The label of the PostgreSQL schema (`freshSchemaName`). */
+  /** The label of the PostgreSQL schema (`freshSchemaName`), and of the Redis prefix (`freshPrefix`). */
   readonly schema: string;
   /** How often the workers' SQLite stores poll the file for the others' commits; else the store's default. */
   readonly sqlitePollMs?: number;
@@ -74,6 +80,13 @@ function freshStore(
         synchronous: options.synchronous,
       },
       remove: async () => removeDatabaseFile(file),
+    };
+  }
+  if (engine === 'redis') {
+    const prefix = freshPrefix(plan.schema);
+    return {
+      description: { engine, url: REDIS_URL, prefix },
+      remove: () => dropPrefix(prefix),
     };
   }
   const schema = freshSchemaName(plan.schema);

@@ -1,6 +1,6 @@
 /**
- * The stores the LiveActor benchmarks share between processes: one SQLite file, or one schema of
- * a PostgreSQL database. The parent describes a store once; every worker process opens its own
+ * The stores the LiveActor benchmarks share between processes: one SQLite file, one schema of a
+ * PostgreSQL database, or one key prefix on a Redis server. The parent describes a store once; every worker process opens its own
  * connection to it from that description, as the processes of a real deployment would.
  *
  * The PostgreSQL server is `OMNISCIENT_BENCH_POSTGRES_URL`, else `OMNISCIENT_PG_URL`, else a local
@@ -30,6 +30,11 @@ export type StoreDescription =
       readonly connectionString: string;
       readonly schema: string;
       readonly poolSize: number;
+    }
+  | {
+      readonly engine: 'redis';
+      readonly url: string;
+      readonly prefix: string;
     };
 
 /** Opens a connection to the shared store; on PostgreSQL, once its schema is in place. */
@@ -48,6 +53,16 @@ export async function openStore(description: StoreDescription): Promise<EventSto
       const store = postgresStore(
         { connectionString: description.connectionString, poolSize: description.poolSize },
         { schema: description.schema },
+      );
+      await store.ready();
+      return store;
+    }
+    case 'redis': {
+      const { redisStore } = await import('../../src/redis.js');
+      // The parent saves the server's persistence settings with the results; a warning per process adds nothing.
+      const store = redisStore(
+        { url: description.url },
+        { prefix: description.prefix, logger: { warn: () => undefined } },
       );
       await store.ready();
       return store;

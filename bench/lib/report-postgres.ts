@@ -138,7 +138,9 @@ function isThreeWay(row: CaseResult): row is ThreeWayCase {
   return 'peer' in row;
 }
 
-function hasLatencies(result: BenchmarkResult): result is PostgresBenchmarkResult {
+function hasLatencies(
+  result: BenchmarkResult,
+): result is BenchmarkResult & { readonly latencies?: readonly LatencyCase[] } {
   return 'latencies' in result;
 }
 
@@ -201,6 +203,13 @@ export function formatPostgresTables(results: readonly BenchmarkResult[]): strin
       ),
     );
   }
+  const latencies = formatLatencyTable(results);
+  if (latencies.length > 0) tables.push(latencies);
+  return tables.join('\n\n');
+}
+
+/** The notification latencies of `results` (those that have some) as one table; '' when none has. */
+export function formatLatencyTable(results: readonly BenchmarkResult[]): string {
   const latencyRows = results
     .filter(hasLatencies)
     .flatMap((result) =>
@@ -216,14 +225,10 @@ export function formatPostgresTables(results: readonly BenchmarkResult[]): strin
         row.p99Target === undefined ? '' : `${row.met ? 'met' : 'MISSED'} (p99 ≤ ${row.p99Target} ms)`,
       ]),
     );
-  if (latencyRows.length > 0) {
-    tables.push(
-      layout(
-        ['case', 'samples', 'lost', 'p50', 'p90', 'p99', 'max', 'the append alone p50 / p99', 'target'],
-        latencyRows,
-        [false, true, true, true, true, true, true, true, false],
-      ),
-    );
-  }
-  return tables.join('\n\n');
+  if (latencyRows.length === 0) return '';
+  return layout(
+    ['case', 'samples', 'lost', 'p50', 'p90', 'p99', 'max', 'the append alone p50 / p99', 'target'],
+    latencyRows,
+    [false, true, true, true, true, true, true, true, false],
+  );
 }

@@ -287,4 +287,9 @@ function fail(error: unknown): void {
   );
 }
 
-main().catch(fail);
+// A Redis store's connections never hold the process, even while a call waits for its answer: until
+// the worker reads its commands (which holds it), this timer does.
+const starting = setInterval(() => undefined, 60_000);
+main()
+  .catch(fail)
+  .finally(() => clearInterval(starting));
