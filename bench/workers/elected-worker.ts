@@ -287,9 +287,4 @@ function fail(error: unknown): void {
   );
 }
 
-// A Redis store's connections never hold the process, even while a call waits for its answer: until
-// the worker reads its commands (which holds it), this timer does.
-const starting = setInterval(() => undefined, 60_000);
-main()
-  .catch(fail)
-  .finally(() => clearInterval(starting));
+main().catch(fail);
