@@ -18,6 +18,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // expect.poll waits for what a page or another process does: on a loaded machine that takes
+    // more than the default second. It only waits longer on a failure.
+    expect: { poll: { timeout: 10_000 } },
     typecheck: {
       enabled: true,
       include: ['test/**/*.test-d.ts'],

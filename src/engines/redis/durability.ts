@@ -11,6 +11,7 @@
  * | `appendonly no`, `save ""` | Redis restarts, for any reason: nothing is kept on disk |
  *
  * A server that refuses `CONFIG` (managed services often do) cannot be judged: that is said too.
+ * So is a server that may evict the store's keys (`judgeEviction`).
  */
 import { messageOf } from '../../errors.js';
 
@@ -53,6 +54,18 @@ export function judgeDurability(settings: ReadonlyMap<string, string>): Durabili
   };
 }
 
+/**
+ * Eviction is the other way to lose events: with a `maxmemory` and an `allkeys-*` policy, Redis
+ * deletes keys of its choosing when memory runs short, events among them, with no error to anyone.
+ * The store's keys have no expiry, so `volatile-*` policies and `noeviction` spare them.
+ */
+export function judgeEviction(settings: ReadonlyMap<string, string>): string | undefined {
+  const policy = settings.get('maxmemory-policy') ?? '';
+  const maxmemory = settings.get('maxmemory') ?? '0';
+  if (!policy.startsWith('allkeys-') || maxmemory === '0') return undefined;
+  return `maxmemory-policy is ${policy} with maxmemory ${maxmemory}: when memory runs short Redis deletes keys of its choosing, stored events among them; set maxmemory-policy noeviction (appends then fail with an error instead)`;
+}
+
 /** What the check needs of a connection: `CONFIG GET`. */
 export interface ConfigReader {
   config(subcommand: 'GET', parameter: string): Promise<unknown>;
@@ -67,7 +80,7 @@ export async function warnAboutDurability(
   let durability: Durability;
   try {
     const settings = new Map<string, string>();
-    for (const name of ['appendonly', 'appendfsync', 'save']) {
+    for (const name of ['appendonly', 'appendfsync', 'save', 'maxmemory', 'maxmemory-policy']) {
       const answer = (await client.config('GET', name)) as unknown;
       if (Array.isArray(answer)) {
         for (let index = 0; index + 1 < answer.length; index += 2)
@@ -75,6 +88,8 @@ export async function warnAboutDurability(
       }
     }
     durability = judgeDurability(settings);
+    const eviction = judgeEviction(settings);
+    if (eviction !== undefined) logger.warn(`${title}: ${eviction}`);
   } catch (error) {
     durability = {
       loses: 'unknown',

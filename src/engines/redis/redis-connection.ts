@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
-import { messageOf, StoreUnavailableError, UsageError } from '../../errors.js';
+import { messageOf, OmniscientError, StoreUnavailableError, UsageError } from '../../errors.js';
 
 export type RedisClient = Redis | Cluster;
 type IoRedisModule = typeof import('ioredis');
@@ -51,15 +51,23 @@ export function connectionName(prefix: string, role: 'command' | 'notify'): stri
   return role === 'command' ? `omniscient:${safe}` : `omniscient:notify:${safe}`;
 }
 
-/** The options of a connection the store makes and owns. */
-export function ownConnectionOptions(name: string): RedisOptions {
+/**
+ * The options of a connection the store makes and owns. `commandTimeout` bounds a call on a
+ * connection that went silent (a network cut that closes nothing): it rejects, and the call is
+ * retried until `connectionRetryMs` like any lost connection. While no call is in flight, a lost
+ * connection is not reopened in the background (a store that cannot reach its server must not
+ * hold the process); the next call opens it again.
+ */
+export function ownConnectionOptions(name: string, commandTimeoutMs: number): RedisOptions {
   return {
     connectionName: name,
+    ...(commandTimeoutMs > 0 ? { commandTimeout: commandTimeoutMs } : {}),
     lazyConnect: true,
     enableOfflineQueue: false,
     // Calls are retried by the store (`withRetry`), within its own deadline.
     maxRetriesPerRequest: 0,
-    retryStrategy: (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 5), 1000),
+    retryStrategy: (attempt: number) =>
+      inFlight.busy ? Math.min(50 * 2 ** Math.min(attempt, 5), 1000) : null,
     // The store's connections never keep a process alive: open subscriptions do (`process-hold.ts`).
     keepAlive: 10_000,
   };
@@ -85,7 +93,7 @@ export function isTransient(error: unknown): boolean {
     return true;
   }
   return (
-    /Stream isn't writeable|Connection is closed|enableOfflineQueue|Reached the max retries|MaxRetriesPerRequest|connect ECONNREFUSED/i.test(
+    /Stream isn't writeable|Connection is closed|enableOfflineQueue|Reached the max retries|MaxRetriesPerRequest|connect ECONNREFUSED|Command timed out/i.test(
       text,
     ) || /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY)\b/.test(text)
   );
@@ -99,6 +107,8 @@ export interface CallSettings {
   readonly closed: () => boolean;
   /** Why the connection last failed to open (a refused login, say), until it opens again. */
   readonly connectionTrouble: () => unknown;
+  /** Opens the store's own connection again if it was left closed while idle. */
+  readonly reopen: () => void;
 }
 
 /** A connection refused for a reason that waiting will not change: the login or the user's rights. */
@@ -118,6 +128,10 @@ class CallsInFlight {
   enter(): void {
     this.#count++;
     this.#timer ??= setInterval(() => undefined, 60 * 60 * 1000);
+  }
+
+  get busy(): boolean {
+    return this.#count > 0;
   }
 
   leave(): void {
@@ -143,6 +157,7 @@ export async function withRetry<T>(settings: CallSettings, call: () => Promise<T
 async function retrying<T>(settings: CallSettings, call: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + settings.connectionRetryMs;
   for (let attempt = 0; ; attempt++) {
+    settings.reopen();
     try {
       return await call();
     } catch (error) {
@@ -166,11 +181,12 @@ async function retrying<T>(settings: CallSettings, call: () => Promise<T>): Prom
 
 /** What the server answers that is not a passing failure: typed, with what to do where known. */
 export function typedError(title: string, error: unknown): Error {
-  if (error instanceof UsageError || error instanceof StoreUnavailableError) return error;
+  // The store's own errors (a corrupt record, a refusal) are already what the caller should see.
+  if (error instanceof OmniscientError) return error;
   const text = messageOf(error);
   if (/^NOPERM\b/.test(text)) {
     return new StoreUnavailableError(
-      `${title} refused a command its user may not run (${text}): the store needs scripting (EVALSHA, EVAL, SCRIPT LOAD) and the commands on its keys; grant them with ACL SETUSER … +@scripting +@read +@write +publish +subscribe`,
+      `${title} refused a command its user may not run (${text}): the store needs scripting (EVALSHA, EVAL, SCRIPT LOAD), the commands on its keys and PUBLISH and SUBSCRIBE on its channel; grant them with ACL SETUSER … ~{prefix}:* &{prefix}:* +@scripting +@read +@write +publish +subscribe`,
       { cause: error },
     );
   }
@@ -202,11 +218,16 @@ export class LuaScript {
     args: readonly (string | number | Buffer)[],
   ): Promise<unknown> {
     try {
-      return await client.evalsha(this.sha, keys.length, ...keys, ...args);
+      // One array, not spread: a batch of thousands of events is more arguments than a call takes.
+      return await (client.evalsha as (...args: unknown[]) => Promise<unknown>)(
+        ([this.sha, keys.length] as (string | number | Buffer)[]).concat(keys, args),
+      );
     } catch (error) {
       if (!/^NOSCRIPT\b/.test(messageOf(error))) throw error;
       // A server restarted (or flushed its scripts) since the script was loaded: EVAL loads it again.
-      return client.eval(this.source, keys.length, ...keys, ...args);
+      return (client.eval as (...args: unknown[]) => Promise<unknown>)(
+        ([this.source, keys.length] as (string | number | Buffer)[]).concat(keys, args),
+      );
     }
   }
 }

@@ -7,7 +7,12 @@
 import { CorruptEventError } from '../../errors.js';
 import type { StoredEvent } from '../../events/envelope.js';
 import type { StreamInfo } from '../engine.js';
-import type { ResolvedListStreams, ResolvedReadAll, VersionRange } from '../options.js';
+import {
+  compareCodePoints,
+  type ResolvedListStreams,
+  type ResolvedReadAll,
+  type VersionRange,
+} from '../options.js';
 import type { FollowedRow } from '../position-follower.js';
 import type { RedisKeys } from './keys.js';
 import { eventFromRecord, followedRow } from './redis-records.js';
@@ -28,8 +33,7 @@ export interface RedisReads {
 }
 
 export function redisReads(client: () => RedisClient, keys: RedisKeys): RedisReads {
-  const recordsAt = async (positions: readonly (number | string)[]) =>
-    positions.length === 0 ? [] : client().hmget(keys.events, ...positions.map(String));
+  const recordsAt = (positions: readonly (number | string)[]) => fieldsOf(client(), keys.events, positions);
 
   const lastPosition = async () => wholeNumber(await client().get(keys.head), { position: 0 }, 'head');
 
@@ -58,6 +62,9 @@ export function redisReads(client: () => RedisClient, keys: RedisKeys): RedisRea
         const records = await recordsAt(positions);
         return records.map((record, index) => eventFromRecord(record, { position: positions[index] ?? 0 }));
       }
+      // Read as of one moment: an event appended between two names' reads (above `head`) is left
+      // for the next page, never answered while an earlier one of another name is missing.
+      const head = await lastPosition();
       const found = new Set<number>();
       for (const name of names) {
         const members = await client().zrangebylex(
@@ -68,7 +75,10 @@ export function redisReads(client: () => RedisClient, keys: RedisKeys): RedisRea
           0,
           limit,
         );
-        for (const member of members) found.add(Number(member.slice(member.lastIndexOf('\0') + 1)));
+        for (const member of members) {
+          const position = Number(member.slice(member.lastIndexOf('\0') + 1));
+          if (position <= head) found.add(position);
+        }
       }
       const positions = [...found].sort((a, b) => a - b).slice(0, limit);
       const records = await recordsAt(positions);
@@ -80,12 +90,18 @@ export function redisReads(client: () => RedisClient, keys: RedisKeys): RedisRea
     },
 
     async listStreams({ after, limit, prefix }) {
-      const from = after !== undefined && after >= prefix ? `(${after}` : prefix === '' ? '-' : `[${prefix}`;
+      // Ids compare by code point (as UTF-8 bytes do), not by UTF-16 unit.
+      const from =
+        after !== undefined && compareCodePoints(after, prefix) >= 0
+          ? `(${after}`
+          : prefix === ''
+            ? '-'
+            : `[${prefix}`;
       // Every id that starts with the prefix sorts below the prefix and a 0xFF byte, which UTF-8 never holds.
       const to = prefix === '' ? '+' : Buffer.concat([Buffer.from(`(${prefix}`), Buffer.from([0xff])]);
       const ids = await client().zrangebylex(keys.streams, from, to, 'LIMIT', 0, limit);
       if (ids.length === 0) return [];
-      const versions = await client().hmget(keys.versions, ...ids);
+      const versions = await fieldsOf(client(), keys.versions, ids);
       return ids.map((stream, index) => ({
         stream,
         version: wholeNumber(versions[index] ?? null, { stream }, 'version'),
@@ -103,6 +119,21 @@ export function redisReads(client: () => RedisClient, keys: RedisKeys): RedisRea
       return records.map((record, index) => followedRow(record, positions[index] ?? 0));
     },
   };
+}
+
+/** HMGET of many fields, in chunks sent together: one call with 100 000 arguments overflows the stack. */
+async function fieldsOf(
+  client: RedisClient,
+  key: string,
+  fields: readonly (number | string)[],
+): Promise<(string | null)[]> {
+  if (fields.length === 0) return [];
+  const CHUNK = 5000;
+  const chunks: Promise<(string | null)[]>[] = [];
+  for (let from = 0; from < fields.length; from += CHUNK) {
+    chunks.push(client.hmget(key, ...fields.slice(from, from + CHUNK).map(String)));
+  }
+  return (await Promise.all(chunks)).flat();
 }
 
 function wholeNumber(

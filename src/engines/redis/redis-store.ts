@@ -93,18 +93,41 @@ export function redisStore(connection: RedisConnection, options?: RedisStoreOpti
     logger: options?.logger ?? console,
   }));
   const prefix = options?.prefix ?? DEFAULT_PREFIX;
-  const clients = readOptions('the redisStore connection', () => connectionOf(driver, connection, prefix));
+  const clients = readOptions('the redisStore connection', () =>
+    connectionOf(
+      driver,
+      connection,
+      prefix,
+      settings.retryMs > 0 ? settings.retryMs : DEFAULT_CONNECTION_RETRY_MS,
+    ),
+  );
   let closed = false;
   let trouble: unknown;
-  clients.command.on('error', (error: unknown) => (trouble = error));
-  clients.command.on('ready', () => (trouble = undefined));
+  const onError = (error: unknown) => (trouble = error);
+  const onReady = () => (trouble = undefined);
+  clients.command.on('error', onError);
+  clients.command.on('ready', onReady);
   const call: CallSettings = {
     title: `the Redis store ${clients.description}`,
     connectionRetryMs: settings.retryMs,
     closed: () => closed,
     connectionTrouble: () => trouble,
+    reopen: () => {
+      const own = clients.command as Redis;
+      if (clients.owned && !closed && (own.status === 'end' || own.status === 'wait')) {
+        own.connect().catch(() => undefined);
+      }
+    },
   };
-  const storage = redisStorage(clients, settings.keys, call, () => (closed = true));
+  // A client of the caller's outlives the store: what the store hung on it comes off at close.
+  const forget = () => {
+    clients.command.off('error', onError);
+    clients.command.off('ready', onReady);
+  };
+  const storage = redisStorage(clients, settings.keys, call, () => {
+    closed = true;
+    forget();
+  });
   const store = engineStore({
     engine: 'redis',
     title: call.title,
@@ -136,6 +159,7 @@ function connectionOf(
   driver: ReturnType<typeof loadRedisDriver>,
   connection: RedisConnection,
   prefix: string,
+  commandTimeoutMs: number,
 ): Clients {
   if (typeof connection !== 'object' || connection === null) {
     throw new UsageError('redisStore takes { url } or { client }');
@@ -147,7 +171,10 @@ function connectionOf(
         `a Redis URL starts with redis:// or rediss://, got ${JSON.stringify(String(url)).slice(0, 80)}`,
       );
     }
-    const command = new driver.Redis(url, ownConnectionOptions(connectionName(prefix, 'command')));
+    const command = new driver.Redis(
+      url,
+      ownConnectionOptions(connectionName(prefix, 'command'), commandTimeoutMs),
+    );
     neverHoldTheProcess(command);
     return {
       command,
@@ -155,7 +182,9 @@ function connectionOf(
       description: redactUrl(url),
       subscriber: () =>
         new driver.Redis(url, {
-          ...ownConnectionOptions(connectionName(prefix, 'notify')),
+          ...ownConnectionOptions(connectionName(prefix, 'notify'), 0),
+          retryStrategy: (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 5), 1000),
+          autoResubscribe: false,
           lazyConnect: false,
           enableOfflineQueue: true,
           maxRetriesPerRequest: null,
@@ -172,10 +201,22 @@ function connectionOf(
       command: client,
       owned: false,
       description: 'on the client given',
+      // Whatever the caller's client does with commands sent while it connects, the notification
+      // connection queues them (its subscription is made on every 'ready').
       subscriber: () =>
         (client instanceof driver.Cluster
-          ? client.duplicate()
-          : client.duplicate({ connectionName: connectionName(prefix, 'notify') })) as unknown as Redis,
+          ? client.duplicate(undefined, {
+              enableOfflineQueue: true,
+              lazyConnect: false,
+              autoResubscribe: false,
+            })
+          : client.duplicate({
+              connectionName: connectionName(prefix, 'notify'),
+              enableOfflineQueue: true,
+              lazyConnect: false,
+              autoResubscribe: false,
+              maxRetriesPerRequest: null,
+            })) as unknown as Redis,
     };
   }
   throw new UsageError('redisStore takes { url } or { client }');
@@ -207,6 +248,10 @@ function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password !== '') parsed.password = '***';
+    // ioredis also takes a password from the query.
+    for (const name of [...parsed.searchParams.keys()]) {
+      if (/pass/i.test(name)) parsed.searchParams.set(name, '***');
+    }
     return parsed.toString();
   } catch {
     return 'at the URL given';

@@ -31,8 +31,18 @@ export function redisWakeups(options: {
     subscriber.on('message', () => options.wake());
     subscriber.on('ready', () => {
       troubleSaid = false;
-      // Whatever was appended while this connection was away is read now.
-      options.wake();
+      // Subscribed on every (re)connection, and only then woken: an append that commits before
+      // the subscription lands is read by this catch-up, one after it is heard.
+      subscriber.subscribe(options.channel).then(
+        () => options.wake(),
+        (error: unknown) =>
+          options.reportError(
+            new StoreUnavailableError(
+              `${options.title} could not subscribe to its notifications: ${messageOf(error)}`,
+              { cause: error },
+            ),
+          ),
+      );
     });
     subscriber.on('error', (error: unknown) => {
       if (troubleSaid) return;
@@ -40,29 +50,33 @@ export function redisWakeups(options: {
       options.reportError(
         new StoreUnavailableError(
           `${options.title} lost its notification connection: ${messageOf(error)}; it reconnects and catches up`,
-          {
-            cause: error,
-          },
-        ),
-      );
-    });
-    subscriber.subscribe(options.channel).catch((error: unknown) => {
-      options.reportError(
-        new StoreUnavailableError(
-          `${options.title} could not subscribe to its notifications: ${messageOf(error)}`,
           { cause: error },
         ),
       );
     });
   };
 
-  const stop = async () => {
+  /** Closes the connection now in use; the closing is awaited by `close`. */
+  let stopping: Promise<void> = Promise.resolve();
+  const stop = (): Promise<void> => {
     const subscriber = connection;
     connection = undefined;
-    if (subscriber === undefined) return;
-    subscriber.removeAllListeners('message');
-    subscriber.on('error', () => undefined);
-    await subscriber.quit().catch(() => subscriber.disconnect());
+    if (subscriber !== undefined) {
+      subscriber.removeAllListeners('message');
+      subscriber.removeAllListeners('ready');
+      subscriber.on('error', () => undefined);
+      // Closed means ended: QUIT's answer comes a moment before the connection is gone.
+      const ended =
+        subscriber.status === 'end'
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => subscriber.once('end', () => resolve()));
+      const closing = subscriber
+        .quit()
+        .catch(() => subscriber.disconnect())
+        .then(() => ended);
+      stopping = Promise.all([stopping, closing]).then(() => undefined);
+    }
+    return stopping;
   };
 
   return {
