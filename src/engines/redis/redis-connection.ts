@@ -231,3 +231,29 @@ export class LuaScript {
     }
   }
 }
+
+/** How long a closing connection may take to say goodbye before it is cut. */
+const QUIT_WAIT_MS = 1000;
+
+/**
+ * Closes a connection and resolves once it has ended: QUIT when it can be sent, cut when it cannot
+ * (a connection that is reconnecting may never get to send it), and never waiting without end.
+ */
+export async function closeConnection(connection: Redis): Promise<void> {
+  if (connection.status === 'end') return;
+  const ended = new Promise<void>((resolve) => connection.once('end', () => resolve()));
+  const bounded = (promise: Promise<unknown>) =>
+    Promise.race([
+      promise.then(
+        () => true,
+        () => false,
+      ),
+      delay(QUIT_WAIT_MS).then(() => false),
+    ]);
+  if (!(await bounded(connection.quit()))) connection.disconnect();
+  if (!(await bounded(ended))) connection.disconnect();
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -37,6 +37,7 @@ import { warnAboutDurability, type DurabilityLogger } from './durability.js';
 import { DEFAULT_PREFIX, redisKeys, type RedisKeys } from './keys.js';
 import { LEASE_SCRIPT } from './lease-script.js';
 import {
+  closeConnection,
   connectionName,
   loadRedisDriver,
   LuaScript,
@@ -374,8 +375,7 @@ function redisStorage(
       await hub.closeAll();
       await wakeups.close();
       if (clients.owned) {
-        const own = clients.command as Redis;
-        await own.quit().catch(() => own.disconnect());
+        await closeConnection(clients.command as Redis);
       }
     },
   };

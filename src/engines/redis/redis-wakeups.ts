@@ -7,7 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import { messageOf, StoreUnavailableError } from '../../errors.js';
-import { neverHoldTheProcess } from './redis-connection.js';
+import { closeConnection, neverHoldTheProcess } from './redis-connection.js';
 
 export interface Wakeups {
   setActive(active: boolean): void;
@@ -65,15 +65,7 @@ export function redisWakeups(options: {
       subscriber.removeAllListeners('message');
       subscriber.removeAllListeners('ready');
       subscriber.on('error', () => undefined);
-      // Closed means ended: QUIT's answer comes a moment before the connection is gone.
-      const ended =
-        subscriber.status === 'end'
-          ? Promise.resolve()
-          : new Promise<void>((resolve) => subscriber.once('end', () => resolve()));
-      const closing = subscriber
-        .quit()
-        .catch(() => subscriber.disconnect())
-        .then(() => ended);
+      const closing = closeConnection(subscriber);
       stopping = Promise.all([stopping, closing]).then(() => undefined);
     }
     return stopping;
