@@ -70,6 +70,12 @@ describeWithRedis('process lifetime on the Redis engine', () => {
     expect(started.output()).toContain('version 1');
   }, 60_000);
 
+  it('finishes closing the store before a process that awaits close() may end', async () => {
+    const started = start('closes', REDIS_URL);
+    expect(await started.exit(), started.output()).toBe(0);
+    expect(started.output()).toContain('closed');
+  }, 60_000);
+
   it('keeps a process whose only work is a resident LiveActor alive, until the actor is disposed', async () => {
     const started = start('resident', REDIS_URL);
     await started.said('loaded');

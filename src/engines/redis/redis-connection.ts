@@ -242,18 +242,24 @@ const QUIT_WAIT_MS = 1000;
 export async function closeConnection(connection: Redis): Promise<void> {
   if (connection.status === 'end') return;
   const ended = new Promise<void>((resolve) => connection.once('end', () => resolve()));
-  const bounded = (promise: Promise<unknown>) =>
-    Promise.race([
-      promise.then(
-        () => true,
-        () => false,
-      ),
-      delay(QUIT_WAIT_MS).then(() => false),
-    ]);
-  if (!(await bounded(connection.quit()))) connection.disconnect();
-  if (!(await bounded(ended))) connection.disconnect();
+  if (!(await settlesWithin(connection.quit(), QUIT_WAIT_MS))) connection.disconnect();
+  if (!(await settlesWithin(ended, QUIT_WAIT_MS))) connection.disconnect();
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+/**
+ * Whether `promise` fulfils within `ms`. Its timer holds the process (the sockets do not), so a
+ * program awaiting `close()` is not ended under it, and it is cleared as soon as the race is decided.
+ */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => false,
+    ),
+    timeout,
+  ]).finally(() => clearTimeout(timer));
 }
