@@ -40,6 +40,7 @@ export default tseslint.config(
           'removeEventListener',
           'setTimeout',
           'clearTimeout',
+          'performance',
         ].map((name) => [name, 'readonly']),
       ),
     },

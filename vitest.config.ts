@@ -16,6 +16,9 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Two files at a time: most specifications wait on servers, child processes and timers rather
+    // than compute, so two share the two cores well (one at a time left them idle half the run).
+    maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // expect.poll waits for what a page or another process does: on a loaded machine that takes

@@ -60,9 +60,12 @@ describeWithChromium('the inspector page on real stores', () => {
     await expect.poll(() => page.getByTestId('timeline-row').count()).toBeGreaterThan(0);
     // However the page offers the rest (a button, scrolling), the 600th can be reached.
     for (let attempt = 0; attempt < 10; attempt++) {
-      const more = page.getByRole('button', { name: /more/i });
+      const more = page.getByTestId('more-events');
       if ((await more.count()) === 0) break;
-      await more.first().click();
+      const before = await page.getByTestId('timeline-row').count();
+      await more.click();
+      // The next page is in before "More" is looked for again (it goes once everything is read).
+      await expect.poll(() => page.getByTestId('timeline-row').count()).toBeGreaterThan(before);
     }
     await expect.poll(() => page.getByTestId('timeline-row').count()).toBe(600);
     await page.close();

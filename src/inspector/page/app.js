@@ -60,10 +60,14 @@ function mergeEvents(view, shown, added) {
   return [...byKey.values()].sort((a, b) => key(a) - key(b));
 }
 
-/** Stream lines, each stream once (the newest line), sorted by id. */
-function mergeStreams(shown, added) {
+/**
+ * Stream lines, each stream once, sorted by id: a line added replaces the one shown, unless the
+ * one shown is in `heard` (lines heard live, newer than a read that was issued before them).
+ */
+function mergeStreams(shown, added, heard = []) {
   const byId = new Map(shown.map((line) => [line.stream, line]));
-  for (const line of added) byId.set(line.stream, line);
+  const keep = new Set(heard.map((line) => line.stream));
+  for (const line of added) if (!keep.has(line.stream)) byId.set(line.stream, line);
   return [...byId.values()].sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0));
 }
 
@@ -108,16 +112,23 @@ function App() {
       .catch(setProblem);
   }, []);
 
+  /** When each stream was last heard live, to keep what a read issued before it does not know. */
+  const heardLive = useRef(new Map());
   const loadStreams = useCallback((text, after) => {
+    const asked = performance.now();
     api('streams', { search: text, after, limit: 200 })
       .then((answer) => {
         if (text !== searchRef.current) return;
         setStreamsProblem(undefined);
-        setStreams((current) => ({
-          // A stream heard live may also come in a later page: each is listed once.
-          streams: after === undefined ? answer.streams : mergeStreams(current.streams, answer.streams),
-          next: answer.next,
-        }));
+        setStreams((current) => {
+          // A first page replaces the list, except the streams heard live since it was asked for:
+          // the answer may predate them. A stream also in a later page is listed once.
+          const kept =
+            after === undefined
+              ? current.streams.filter((line) => (heardLive.current.get(line.stream) ?? -1) >= asked)
+              : current.streams;
+          return { streams: mergeStreams(kept, answer.streams, kept), next: answer.next };
+        });
       })
       .catch((error) => {
         if (text === searchRef.current) setStreamsProblem(error);
@@ -214,6 +225,7 @@ function App() {
     source.addEventListener('error', () => setConnected(false));
     source.addEventListener('stored', (message) => {
       const event = JSON.parse(message.data);
+      heardLive.current.set(event.stream, performance.now());
       setStreams((current) => {
         const line = { stream: event.stream, version: event.version, lastEventAt: event.at };
         if (current.streams.some((each) => each.stream === event.stream)) {
