@@ -57,6 +57,18 @@ function byteLimit(value: unknown, name: string, fallback: number): number {
  * Runs `resolve`, turning anything but the library's own errors (a getter or Proxy of the caller's
  * that throws while its options are read) into `UsageError`.
  */
+/**
+ * How long an engine that talks to a server retries one it cannot reach: a whole number of
+ * milliseconds >= 0, `fallback` when not given; anything else is a `UsageError`.
+ */
+export function resolveConnectionRetryMs(value: unknown, fallback: number): number {
+  const retryMs = value ?? fallback;
+  if (typeof retryMs !== 'number' || !Number.isSafeInteger(retryMs) || retryMs < 0) {
+    throw new UsageError(`connectionRetryMs must be a whole number >= 0, got ${describeValue(retryMs)}`);
+  }
+  return retryMs;
+}
+
 export function readOptions<T>(what: string, resolve: () => T): T {
   try {
     return resolve();

@@ -27,12 +27,11 @@
  * key or fingerprint holding NUL (PostgreSQL text cannot), and an event time outside the years 1
  * to 9999 (`timestamptz` has no year 0, and ISO-8601 text beyond 9999 would not read back the same).
  */
-import { InvalidEventError, UsageError } from '../../errors.js';
+import { InvalidEventError } from '../../errors.js';
 import { appendResultOf, storedEventOf } from '../append-results.js';
 import type { PreparedEvent } from '../append-rules.js';
 import type { AppendResult, EventStore, StoreOptions } from '../engine.js';
-import { describeValue } from '../describe-value.js';
-import { readOptions, resolveStoreOptions } from '../options.js';
+import { readOptions, resolveConnectionRetryMs, resolveStoreOptions } from '../options.js';
 import { engineStore, type EngineStorage } from '../store-facade.js';
 import { decodeAnswers, decodeOne, encodeGroup, encodeOne } from './append-batch.js';
 import { appendCallText, POSITION_LOCK_HELD_STATE } from './append-function.js';
@@ -89,7 +88,7 @@ export function postgresStore(
   // `null` means "no options", as it does for the other engines.
   const { names, retryMs } = readOptions('the postgresStore options', () => ({
     names: schemaNames(options?.schema ?? DEFAULT_SCHEMA),
-    retryMs: connectionRetryMs(options?.connectionRetryMs),
+    retryMs: resolveConnectionRetryMs(options?.connectionRetryMs, DEFAULT_CONNECTION_RETRY_MS),
   }));
   const db = readOptions('the postgresStore connection', () => new Database(driver, connection, retryMs));
   const store = engineStore({
@@ -183,14 +182,6 @@ async function appendResult(
     storedEventOf(event, stream, firstVersion + index, firstPosition + index, JSON.parse(event.metaJson)),
   );
   return { stream, events, version: answer.version };
-}
-
-function connectionRetryMs(value: unknown): number {
-  const retryMs = value ?? DEFAULT_CONNECTION_RETRY_MS;
-  if (typeof retryMs !== 'number' || !Number.isSafeInteger(retryMs) || retryMs < 0) {
-    throw new UsageError(`connectionRetryMs must be a whole number >= 0, got ${describeValue(retryMs)}`);
-  }
-  return retryMs;
 }
 
 /** Refuses, before anything is sent, what PostgreSQL would refuse or change. */

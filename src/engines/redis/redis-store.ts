@@ -19,7 +19,7 @@
  */
 import type { Redis } from 'ioredis';
 import { DuplicateEventError, UsageError } from '../../errors.js';
-import { appendResultOf, storedEventOf } from '../append-results.js';
+import { appendResultOf, findRetriedRun, storedEventOf } from '../append-results.js';
 import { checkExpectedVersion, checkFencingTerm, type PreparedEvent } from '../append-rules.js';
 import type {
   AppendResult,
@@ -29,7 +29,7 @@ import type {
   Snapshot,
   StoreOptions,
 } from '../engine.js';
-import { readOptions, resolveStoreOptions } from '../options.js';
+import { readOptions, resolveConnectionRetryMs, resolveStoreOptions } from '../options.js';
 import { engineStore, type EngineStorage } from '../store-facade.js';
 import { SubscriptionHub } from '../subscription-hub.js';
 import { APPEND_SCRIPT } from './append-script.js';
@@ -90,7 +90,7 @@ export function redisStore(connection: RedisConnection, options?: RedisStoreOpti
   const storeOptions = resolveStoreOptions(options);
   const settings = readOptions('the redisStore options', () => ({
     keys: redisKeys(options?.prefix ?? DEFAULT_PREFIX),
-    retryMs: connectionRetryMs(options?.connectionRetryMs),
+    retryMs: resolveConnectionRetryMs(options?.connectionRetryMs, DEFAULT_CONNECTION_RETRY_MS),
     logger: options?.logger ?? console,
   }));
   const prefix = options?.prefix ?? DEFAULT_PREFIX;
@@ -257,16 +257,6 @@ function redactUrl(url: string): string {
   } catch {
     return 'at the URL given';
   }
-}
-
-function connectionRetryMs(value: unknown): number {
-  if (value === undefined) return DEFAULT_CONNECTION_RETRY_MS;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new UsageError(
-      `connectionRetryMs must be a whole number of milliseconds >= 0, got ${String(value)}`,
-    );
-  }
-  return value;
 }
 
 function redisStorage(
@@ -447,19 +437,18 @@ function appendAnswer(
     case 'duplicate':
       throw new DuplicateEventError(String(rest[0]), stream);
     case 'retry': {
+      // The script found the batch's first id in this stream and sent the run it would retry;
+      // the rule that judges it is the one every engine shares.
       const events = rest.map((record) => eventFromRecord(String(record), { stream }));
-      const isRetry =
-        events.length === batch.length &&
-        events.every((event, index) => {
-          const prepared = batch[index] as PreparedEvent;
-          return (
-            event.id === prepared.id &&
-            event.name === prepared.name &&
-            JSON.stringify(event.data) === prepared.dataJson
-          );
-        });
-      if (!isRetry) throw new DuplicateEventError(batch[0]?.id ?? '', stream);
-      return appendResultOf(stream, events);
+      const run = findRetriedRun(stream, batch, {
+        locate: () => ({ stream, version: events[0]?.version ?? 0 }),
+        run: () => events,
+        matches: (event, prepared) =>
+          event.id === prepared.id &&
+          event.name === prepared.name &&
+          JSON.stringify(event.data) === prepared.dataJson,
+      });
+      return appendResultOf(stream, [...(run ?? [])]);
     }
   }
   throw typedError(
